@@ -1,0 +1,355 @@
+"""Fields + evidence → an Answer whose every citation quotes the source exactly, or a refusal.
+
+No language model is needed: answers are built from the parsed fields (lead unit, deadlines,
+counts, department lists) and the retrieved sentences. ``Phraser`` is the seam where a generator
+could rephrase an answer later; it must keep the citations as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from rag.chunks import header_quote
+from rag.evidence import content_text, rank_items, support, title_match
+from rag.question import Query
+from rag.types import Answer, Citation, Document, Hit, Item
+
+RULE_TEXT = {
+    "explicit": "原文明确写明“牵头”",
+    "huitong": "原文为“会同”句式,“会同”之前的单位牵头",
+    "first": "责任单位中排在第一位(按公文惯例,列在首位的单位牵头)",
+}
+MIN_SUPPORT = 0.34  # below this share of the question's content in the evidence, refuse
+META_CUES = {
+    "发布时间": re.compile(r"发布|印发|出台|发的|哪天|日期|时间"),
+    "索引号": re.compile(r"索引"),
+    "文号": re.compile(r"文号"),
+    "主题分类": re.compile(r"主题|分类"),
+    "体裁分类": re.compile(r"体裁"),
+}
+TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
+SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
+
+
+class Phraser(Protocol):
+    def __call__(self, answer: Answer) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: Document
+    item: Item | None
+    quote: str
+    score: float
+
+
+def _cite(doc: Document, item: Item | None, quote: str, section: str | None = None) -> Citation:
+    if quote not in doc.text:  # the contract: quotes are exact substrings of the source
+        raise AssertionError(f"quote is not in the source: {quote[:40]}")
+    return Citation(
+        doc=doc.title, item=item.number if item else None,
+        section=item.section if item else section,
+        title=item.title if item else (_section_title(doc, section) or "总体思路"), quote=quote,
+    )
+
+
+def _section_title(doc: Document, numeral: str | None) -> str | None:
+    section = doc.section(numeral) if numeral else None
+    return section.title if section else None
+
+
+def _label(item: Item) -> str:
+    return f"第{item.number}条“{item.title}”"
+
+
+def _item_head(item: Item) -> str:
+    """The item's number, title and first body sentence, exactly as written."""
+    first_body = next((s for s in item.sentences[1:] if s), "") if len(item.sentences) > 1 else ""
+    head = item.sentences[0] if item.sentences else item.text
+    if first_body and item.text.find(first_body) >= 0:
+        end = item.text.find(first_body) + len(first_body)
+        return item.text[:end]
+    return head
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in re.finditer(r"[,,:]", sentence):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+class Answerer:
+    def __init__(self, docs: list[Document], phraser: Phraser | None = None) -> None:
+        self.docs = docs
+        self.by_title = {d.title: d for d in docs}
+        self.items = {(d.title, it.number): it for d in docs for it in d.items}
+        self.phraser = phraser
+
+    # -- entry -------------------------------------------------------------------------------
+    def answer(self, query: Query, hits: list[Hit], doc_hint: str | None = None) -> Answer:
+        if query.refusal:
+            return self.refuse(query, query.refusal, hits)
+        content = content_text(query.text, list(query.departments) + self._dept_aliases(query))
+        handler = getattr(self, f"_{query.kind}")
+        answer = handler(query, hits, content)
+        if self.phraser and not answer.refused:
+            answer = self.phraser(answer)
+        return answer
+
+    def _dept_aliases(self, query: Query) -> list[str]:
+        return []
+
+    def refuse(self, query: Query, why: str, hits: list[Hit], near: list[Item] | None = None) -> Answer:
+        if near is None:
+            near = self._nearest(hits)
+        pointer = ("相近的条目:" + ";".join(_label(i) for i in near) + "。") if near else ""
+        return Answer(
+            question=query.text, answer=f"文件中没有这个问题的答案:{why}。{pointer}", citations=[],
+            refused=True, kind=query.kind,
+            focus={"nearest": [i.number for i in near]},
+        )
+
+    def _nearest(self, hits: list[Hit], n: int = 3) -> list[Item]:
+        out: list[Item] = []
+        for hit in hits:
+            item = self.items.get((hit.chunk.doc, hit.chunk.item)) if hit.chunk.item else None
+            if item and item not in out:
+                out.append(item)
+            if len(out) == n:
+                break
+        return out
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _doc(self, item: Item) -> Document:
+        return self.by_title[item.doc]
+
+    def _ranked(self, query: Query, hits: list[Hit], content: str) -> list[Item]:
+        if query.item is not None:
+            doc = self.docs[0]
+            item = doc.item(query.item)
+            return [item] if item else []
+        return [self.items[key] for key, _ in rank_items(hits, self.items, query.text, content)]
+
+    def _topic_item(self, query: Query, hits: list[Hit], content: str) -> Item | Answer:
+        """The one item a lead/units question is about, or a refusal when none is supported."""
+        ranked = self._ranked(query, hits, content)
+        if not ranked:
+            return self.refuse(query, "没有找到与问题相关的条目", hits)
+        item = ranked[0]
+        if query.item is None:
+            strength = max(support(content, item.text), title_match(query.text, item))
+            if not content.strip():
+                return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
+            if strength < MIN_SUPPORT:
+                return self.refuse(query, "没有条目写到问题所说的这项工作", hits, near=ranked[:3])
+        return item
+
+    def _sentence_candidates(self, items: list[Item]) -> list[Evidence]:
+        out = []
+        for rank, item in enumerate(items):
+            for s in item.sentences:
+                out.append(Evidence(self._doc(item), item, s, -0.05 * rank))
+        return out
+
+    def _best(self, candidates: list[Evidence], content: str) -> Evidence | None:
+        scored = [
+            Evidence(e.doc, e.item, e.quote, e.score + support(content, e.quote)) for e in candidates
+        ]
+        return max(scored, key=lambda e: e.score, default=None)
+
+    # -- kinds -------------------------------------------------------------------------------
+    def _lead(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        item = self._topic_item(query, hits, content)
+        if isinstance(item, Answer):
+            return item
+        units = item.units
+        if not units.lead:
+            return self.refuse(query, f"{_label(item)}没有写明牵头单位", hits, near=[item])
+        text = f"{_label(item)}由{'、'.join(units.lead)}牵头。依据:{RULE_TEXT[units.lead_rule]}。"
+        text += self._spelling_note(item, units.lead)
+        if units.co:
+            text += f"配合单位:{'、'.join(units.co)}。"
+        if units.local:
+            text += f"属地责任:{';'.join(units.local)}。"
+        return self._single(query, item, units.raw, text)
+
+    def _units(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        item = self._topic_item(query, hits, content)
+        if isinstance(item, Answer):
+            return item
+        units = item.units
+        if not units.raw:
+            return self.refuse(query, f"{_label(item)}没有写明责任单位", hits, near=[item])
+        parts = [f"牵头:{'、'.join(units.lead) or '未写明'}({RULE_TEXT.get(units.lead_rule, '')})"]
+        parts.append(f"配合:{'、'.join(units.co) if units.co else '无其他市级部门'}")
+        if units.local:
+            parts.append(f"属地:{';'.join(units.local)}")
+        text = f"{_label(item)}的责任单位——" + ";".join(parts) + "。"
+        text += self._spelling_note(item, units.departments)
+        return self._single(query, item, units.raw, text)
+
+    def _spelling_note(self, item: Item, names: tuple[str, ...]) -> str:
+        notes = [f"“{item.units.written[n]}”即{n}" for n in names if item.units.written.get(n, n) != n]
+        return f"(原文写作{';'.join(notes)}。)" if notes else ""
+
+    def _single(self, query: Query, item: Item, quote: str, text: str) -> Answer:
+        doc = self._doc(item)
+        return Answer(
+            question=query.text, answer=text, citations=[_cite(doc, item, quote)], refused=False,
+            kind=query.kind, focus={"items": [item.number], "departments": list(query.departments)},
+        )
+
+    def _deadline(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        ranked = self._ranked(query, hits, content)
+        pool = ranked[:1] if query.item is not None else ranked[:3]
+        candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
+            d.sentence == e.quote for d in e.item.deadlines)]
+        best = self._best(candidates, content)
+        if best is None or best.item is None or (query.item is None and best.score < MIN_SUPPORT - 0.1):
+            target = pool[0] if pool else None
+            why = f"{_label(target)}没有写明完成时限" if target else "没有找到写明时限的条目"
+            return self.refuse(query, why, hits, near=pool[:3])
+        item = best.item
+        best_support = support(content, best.quote)
+        deadlines = [d for d in item.deadlines if support(content, d.sentence) >= best_support - 0.2]
+        lines, cites = [], []
+        for d in deadlines:
+            read = d.normalized if d.normalized == d.text else f"{d.normalized}(原文“{d.text}”)"
+            lines.append(f"{read}:{d.sentence}")
+            if d.sentence not in [c.quote for c in cites]:
+                cites.append(_cite(self._doc(item), item, d.sentence))
+        text = f"{_label(item)}写明的时限——" + ";".join(lines)
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [item.number], "departments": list(query.departments)})
+
+    def _count(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        ranked = self._ranked(query, hits, content)
+        pool = ranked[:1] if query.item is not None else ranked[:3]
+        candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
+            c.sentence == e.quote for c in e.item.counts)]
+        candidates += self._preamble_candidates(lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
+        best = self._best(candidates, content)
+        if best is None or (query.item is None and best.score < MIN_SUPPORT):
+            return self.refuse(query, "文件中没有写这个数量", hits, near=pool[:3])
+        where = _label(best.item) if best.item else "总体思路部分"
+        text = f"{where}写道:{best.quote}"
+        cite = _cite(best.doc, best.item, best.quote)
+        return Answer(query.text, text, [cite], False, query.kind,
+                      focus={"items": [best.item.number] if best.item else []})
+
+    def _preamble_candidates(self, keep=lambda s: True) -> list[Evidence]:
+        out = []
+        for doc in self.docs:
+            for sentence in doc.preamble:
+                spans = _clauses(sentence)
+                for i in range(len(spans)):
+                    a, b = spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
+                    window = sentence[a:b]
+                    if keep(window):
+                        out.append(Evidence(doc, None, window, -0.02))
+        return out
+
+    def _fact(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        ranked = self._ranked(query, hits, content)
+        pool = ranked[:1] if query.item is not None else ranked[:3]
+        candidates = self._sentence_candidates(pool)
+        if query.item is None:
+            candidates += self._preamble_candidates()
+        best = self._best(candidates, content)
+        if best is None or (query.item is None and best.score < MIN_SUPPORT):
+            return self.refuse(query, "没有条目写到这个问题", hits, near=pool[:3])
+        if query.facet and best.item is not None:
+            return self.refuse(query, "文件中没有写这类具体信息", hits, near=[best.item])
+        where = _label(best.item) if best.item else "总体思路部分"
+        text = f"{where}:{best.quote}"
+        return Answer(query.text, text, [_cite(best.doc, best.item, best.quote)], False, query.kind,
+                      focus={"items": [best.item.number] if best.item else []})
+
+    def _item(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        item = self.docs[0].item(query.item) if query.item is not None else None
+        if item is None:
+            return self.refuse(query, "没有这一条", hits)
+        section = self._doc(item).section(item.section)
+        head = _item_head(item)
+        text = (f"{_label(item)}(第{item.section}部分“{section.title if section else ''}”):{head}"
+                f" 牵头单位:{'、'.join(item.units.lead) or '未写明'}。")
+        return self._single(query, item, head, text)
+
+    def _section(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        doc = self.docs[0]
+        section = doc.section(query.section) if query.section else None
+        if section is None:
+            n = len(doc.sections)
+            return self.refuse(query, f"文件只有{n}个部分", hits, near=[])
+        items = [doc.item(n) for n in section.items]
+        listing = ";".join(f"第{i.number}条 {i.title}" for i in items)
+        text = f"第{section.numeral}部分“{section.title}”共{len(items)}条:{listing}。"
+        cites = [_cite(doc, i, i.sentences[0] if i.title_damaged is False else i.title) for i in items]
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [i.number for i in items], "section": section.numeral})
+
+    def _department(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        name = query.departments[0]
+        rows = [it for it in self.items.values() if name in it.units.departments]
+        rows.sort(key=lambda it: (it.doc, it.number))
+        if not rows:
+            return self.refuse(query, f"{name}没有出现在任何条目的责任单位中", hits)
+        led = [it for it in rows if name in it.units.lead]
+        parts = [f"第{it.number}条 {it.title}({'牵头' if it in led else '配合'})" for it in rows]
+        text = (f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。")
+        cites = [_cite(self._doc(it), it, it.units.raw) for it in rows]
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [it.number for it in rows], "departments": [name]})
+
+    def _list(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        term, rows = self._term_items(content)
+        if not rows:
+            return self.refuse(query, "没有条目写到这个内容", hits)
+        parts = [f"第{it.number}条 {it.title}" for it in rows]
+        text = f"提到“{term}”的共{len(rows)}条:" + ";".join(parts) + "。"
+        cites = []
+        for it in rows:
+            quote = next((s for s in it.sentences if term in s), it.title)
+            cites.append(_cite(self._doc(it), it, quote))
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [it.number for it in rows], "term": term})
+
+    def _term_items(self, content: str) -> tuple[str, list[Item]]:
+        """The longest piece of the question that items contain literally, and all those items."""
+        pieces = [p for p in content.split() if len(p) >= 2]
+        best: tuple[str, list[Item]] = ("", [])
+        for piece in pieces:
+            for length in range(len(piece), 1, -1):
+                if length <= len(best[0]):
+                    break
+                for start in range(0, len(piece) - length + 1):
+                    term = piece[start : start + length]
+                    rows = [it for it in self.items.values() if term in it.title + "。" + it.body]
+                    if rows:
+                        best = (term, sorted(rows, key=lambda it: (it.doc, it.number)))
+                        break
+                if best[0] and len(best[0]) == length:
+                    break
+        return best
+
+    def _overview(self, query: Query, hits: list[Hit], content: str) -> Answer:
+        doc = self.docs[0]
+        for key, cue in META_CUES.items():
+            quote = header_quote(doc, key)
+            if quote and cue.search(query.text) and not SECTION_LIST_CUE.search(query.text):
+                return Answer(query.text, f"《{doc.title}》{quote}", [_cite(doc, None, quote)], False, query.kind)
+        if TITLE_CUE.search(query.text):
+            return Answer(query.text, f"文件标题是《{doc.title}》。", [_cite(doc, None, doc.title)], False, query.kind)
+        if SECTION_LIST_CUE.search(query.text):
+            heads = ";".join(s.heading for s in doc.sections)
+            intro = next((s for s in doc.preamble if re.search(r"[一二三四五六七八九十]+项", s)), None)
+            text = (f"{intro} " if intro else "") + f"共{len(doc.sections)}个部分:{heads}。"
+            cites = ([_cite(doc, None, intro)] if intro else []) + [
+                _cite(doc, None, s.heading, section=s.numeral) for s in doc.sections]
+            return Answer(query.text, text, cites, False, query.kind)
+        return self._fact(query, hits, content)

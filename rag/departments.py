@@ -1,0 +1,100 @@
+"""Department names: an alias table built from the corpus, and lookup of names inside free text.
+
+Canonical names are the corpus's own longest spelling. Quotes always keep the original text;
+only answers and lookups use canonical names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from importlib import resources
+
+LEVEL_PREFIXES = ("市", "省", "县", "区")
+GENERIC_UNITS = ("各行业领域主管部门",)
+
+
+def _load_short_forms() -> dict[str, list[str]]:
+    raw = json.loads(resources.files("rag.data").joinpath("aliases.json").read_text("utf-8"))
+    return {k: v for k, v in raw.items() if not k.startswith("_")}
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """``short`` is a Chinese abbreviation of ``long`` (市安委办 of 市安全生产委员会办公室)."""
+    if len(short) >= len(long) or short[:2] != long[:2] or not _is_subsequence(short, long):
+        return False
+    same_kind = short[-1] == long[-1] or (short.endswith("办") and long.endswith("办公室"))
+    return same_kind
+
+
+def _undouble(name: str, names: set[str]) -> str:
+    """A doubled level prefix left by extraction: 市市市场监管局 -> 市市场监管局."""
+    if len(name) > 3 and name[0] == name[1] and name[0] in LEVEL_PREFIXES and name[1:] in names:
+        return name[1:]
+    return name
+
+
+def _full_name(name: str, longest_first: list[str]) -> str:
+    for other in longest_first:
+        if _abbreviates(name, other):
+            return other
+    return name
+
+
+class Directory:
+    """Every unit name the corpus uses, its canonical form, and the aliases users may type."""
+
+    def __init__(self, written_names: Iterable[str]) -> None:
+        written = set(written_names)
+        undoubled = {name: _undouble(name, written) for name in written}
+        clean = sorted(set(undoubled.values()), key=lambda n: (-len(n), n))
+        self._canonical: dict[str, str] = {
+            name: _full_name(undoubled[name], clean) for name in written
+        }
+        self.canonical_names: tuple[str, ...] = tuple(sorted(set(self._canonical.values())))
+        self._aliases: dict[str, str] = dict(self._canonical)
+        self._add_user_aliases()
+        self._pattern = re.compile(
+            "|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True))
+        ) if self._aliases else None
+
+    def _add_user_aliases(self) -> None:
+        short_forms = _load_short_forms()
+        for canonical in self.canonical_names:
+            prefix, base = canonical[0], canonical[1:]
+            if prefix not in LEVEL_PREFIXES:
+                continue
+            if len(base) >= 3:
+                self._aliases.setdefault(base, canonical)
+            for short in short_forms.get(base, ()):
+                self._aliases.setdefault(prefix + short, canonical)
+                self._aliases.setdefault(short, canonical)
+
+    def canonical(self, name: str) -> str:
+        return self._canonical.get(name, name)
+
+    def lookup(self, alias: str) -> str | None:
+        return self._aliases.get(alias)
+
+    def find(self, text: str) -> list[str]:
+        """Canonical names of the departments mentioned in ``text``, in order of appearance."""
+        if self._pattern is None:
+            return []
+        found: list[str] = []
+        for match in self._pattern.finditer(text):
+            name = self._aliases[match.group(0)]
+            if name not in found:
+                found.append(name)
+        return found
+
+    def aliases_of(self, canonical: str) -> list[str]:
+        return sorted(a for a, c in self._aliases.items() if c == canonical and a != canonical)
+
+    def all_aliases(self) -> list[str]:
+        return list(self._aliases)

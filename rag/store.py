@@ -1,0 +1,253 @@
+"""The index on disk: FAISS vectors + JSON chunks + BM25 arrays + a JSON manifest, and the
+embedding cache. The only module that writes to disk. No pickle anywhere; every write is
+atomic (a temp file or folder, then a rename), so a reader never sees half an index.
+
+index/
+  CURRENT                   {"version": "<folder>"}: swapped atomically after a build
+  <version>/manifest.json   format, embedder, dimension, corpus hash, FAISS setting
+  <version>/chunks.json     every chunk with its metadata and tokens
+  <version>/vectors.faiss   dense vectors
+  <version>/bm25/           sparse BM25 matrix (.npy, allow_pickle=False) + vocabulary (JSON)
+  cache/<embedder>.npz      embeddings by content hash, reused across builds
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import IndexError_
+from rag.types import Chunk
+
+FORMAT_VERSION = 1
+FLAT_LIMIT = 200_000  # above this many vectors, HNSW replaces exact search
+HNSW_M = 32
+REINDEX_HINT = "re-index with: rag index --force"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    embedder: str
+    dim: int
+    corpus_hash: str
+    chunks: int
+    faiss: str
+    created: str
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def append_jsonl(path: Path, obj: Any) -> None:
+    """Append one line; a single write() of a whole line, so lines never interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+class EmbeddingCache:
+    """Vectors keyed by sha1(embedder, text); saved as .npz of plain arrays (no pickle)."""
+
+    def __init__(self, path: Path, embedder: str, dim: int) -> None:
+        self.path, self.embedder, self.dim = path, embedder, dim
+        self._vectors: dict[bytes, np.ndarray] = {}
+        if path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    keys, vectors = data["keys"], data["vectors"]
+                if vectors.ndim == 2 and vectors.shape[1] == dim:
+                    self._vectors = dict(zip(keys.tolist(), vectors))
+            except (OSError, ValueError, KeyError):
+                self._vectors = {}  # a damaged cache is only a slower build
+
+    def key(self, text: str) -> bytes:
+        return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest().encode()
+
+    def embed(
+        self, texts: list[str], embed: Callable[[list[str]], np.ndarray],
+        progress: Callable[[int, int], None] | None = None, batch: int = 32,
+    ) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        missing = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in self._vectors))
+        for start in range(0, len(missing), batch):
+            part = missing[start : start + batch]
+            vectors = embed([texts[i] for i in part])
+            for i, vector in zip(part, vectors):
+                self._vectors[keys[i]] = np.asarray(vector, dtype=np.float32)
+            if progress:
+                progress(min(start + batch, len(missing)), len(missing))
+        if missing:
+            self.save()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def save(self) -> None:
+        keys = np.array(list(self._vectors), dtype="S40")
+        vectors = np.stack(list(self._vectors.values())).astype(np.float32)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+        os.close(fd)
+        try:
+            np.savez(tmp, keys=keys, vectors=vectors)
+            os.replace(tmp, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def make_faiss_index(vectors: np.ndarray):
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) <= FLAT_LIMIT:
+        index, setting = faiss.IndexFlatIP(dim), "flat-ip"
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        setting = f"hnsw-ip(M={HNSW_M},efConstruction=80)"
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, setting
+
+
+def _chunk_json(chunk: Chunk, tokens: list[str]) -> dict[str, Any]:
+    return {**asdict(chunk), "tokens": tokens}
+
+
+class IndexStore:
+    """Reads and writes index versions under one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def cache(self, embedder: str, dim: int) -> EmbeddingCache:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return EmbeddingCache(self.cache_dir / f"{_slug(embedder)}.npz", embedder, dim)
+
+    def current_version(self) -> Path | None:
+        pointer = self.root / "CURRENT"
+        if not pointer.exists():
+            return None
+        try:
+            name = json.loads(pointer.read_text("utf-8"))["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise IndexError_(f"index pointer {pointer} is damaged; {REINDEX_HINT}") from None
+        folder = self.root / name
+        if not folder.is_dir():
+            raise IndexError_(f"index version {folder} is missing; {REINDEX_HINT}")
+        return folder
+
+    def read_manifest(self, folder: Path) -> Manifest:
+        try:
+            raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+            return Manifest(**raw)
+        except (OSError, ValueError, TypeError):
+            raise IndexError_(f"index manifest in {folder} is unreadable; {REINDEX_HINT}") from None
+
+    def write(
+        self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray,
+        embedder: str, corpus_hash: str,
+    ) -> Path:
+        from rag.lexical import BM25Index
+
+        import faiss
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".build-"))
+        try:
+            index, setting = make_faiss_index(vectors)
+            faiss.write_index(index, str(staging / "vectors.faiss"))
+            atomic_write_json(staging / "chunks.json", [_chunk_json(c, t) for c, t in zip(chunks, tokens)])
+            BM25Index.build(tokens).save(staging / "bm25")
+            manifest = Manifest(
+                format_version=FORMAT_VERSION, embedder=embedder, dim=int(vectors.shape[1]),
+                corpus_hash=corpus_hash, chunks=len(chunks), faiss=setting,
+                created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            )
+            atomic_write_json(staging / "manifest.json", asdict(manifest))
+            name = f"v-{corpus_hash[:12]}-{_slug(embedder)}-{time.time_ns()}"
+            final = self.root / name
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        atomic_write_json(self.root / "CURRENT", {"version": name})
+        self._prune(keep=final)
+        return final
+
+    def _prune(self, keep: Path) -> None:
+        """Drop old versions (readers hold theirs in memory) and abandoned staging folders."""
+        for path in self.root.iterdir():
+            if path.is_dir() and path != keep and path.name.startswith(("v-", ".build-")):
+                shutil.rmtree(path, ignore_errors=True)
+
+    def read(self, folder: Path, embedder: str, dim: int):
+        """Chunks, token lists, FAISS index and BM25 index of one version, validated."""
+        from rag.lexical import BM25Index
+
+        import faiss
+
+        manifest = self.read_manifest(folder)
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexError_(
+                f"index format {manifest.format_version} is not this version's ({FORMAT_VERSION}); "
+                f"{REINDEX_HINT}"
+            )
+        if manifest.embedder != embedder or manifest.dim != dim:
+            raise IndexError_(
+                f"index was built with embedder {manifest.embedder!r} ({manifest.dim} dims), not "
+                f"{embedder!r} ({dim} dims); {REINDEX_HINT}"
+            )
+        try:
+            raw = json.loads((folder / "chunks.json").read_text("utf-8"))
+            tokens = [r.pop("tokens") for r in raw]
+            chunks = [Chunk(**r) for r in raw]
+            index = faiss.read_index(str(folder / "vectors.faiss"))
+            bm25 = BM25Index.load(folder / "bm25")
+        except Exception as exc:  # any damage to these files means the same thing to the user
+            raise IndexError_(
+                f"index files in {folder} are damaged ({type(exc).__name__}); {REINDEX_HINT}"
+            ) from None
+        if index.ntotal != len(chunks) or index.d != dim or len(chunks) != manifest.chunks:
+            raise IndexError_(f"index files in {folder} disagree with each other; {REINDEX_HINT}")
+        return manifest, chunks, tokens, index, bm25
