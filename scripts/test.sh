@@ -2,5 +2,6 @@
 # Set everything up and run the whole test suite (what CI runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh test,st
+scripts/system-deps.sh
+scripts/setup.sh test,st,web,api,bench
 .venv/bin/python -m pytest -q "$@"
