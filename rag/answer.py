@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Protocol
 
 from rag.chunks import header_quote
-from rag.evidence import content_text, rank_items, support, title_match
-from rag.question import Query
+from rag.evidence import bigrams, content_text, rank_items, support, title_match
+from rag.question import FACETS, Query
 from rag.types import Answer, Citation, Document, Hit, Item
 
 RULE_TEXT = {
@@ -21,7 +22,8 @@ RULE_TEXT = {
     "huitong": "原文为“会同”句式,“会同”之前的单位牵头",
     "first": "责任单位中排在第一位(按公文惯例,列在首位的单位牵头)",
 }
-MIN_SUPPORT = 0.34  # below this share of the question's content in the evidence, refuse
+MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
+WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
     "发布时间": re.compile(r"发布|印发|出台|发的|哪天|日期|时间"),
     "索引号": re.compile(r"索引"),
@@ -29,6 +31,10 @@ META_CUES = {
     "主题分类": re.compile(r"主题|分类"),
     "体裁分类": re.compile(r"体裁"),
 }
+GUIDING_CUE = re.compile(r"总体思路|总的思路|整体思路|工作思路")
+ANSWER_TYPE = re.compile(r"(?:哪些|什么|哪几(?:个|项|种|类|样)?|哪(?:两|三|四|五)(?:个|项|种)|啥)([\u4e00-\u9fff]{2})")
+DOCUMENT_NOUNS = {"文件", "规定", "办法", "标准", "规范", "条例", "细则", "意见", "手册", "导则", "清单"}
+TIME_UNITS = ("小时", "天", "日", "个月", "年")
 TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
 SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
 
@@ -84,25 +90,31 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
 
 
 class Answerer:
-    def __init__(self, docs: list[Document], phraser: Phraser | None = None) -> None:
+    """``vocabulary`` lets it tell a question about something the corpus never mentions
+    (疫苗, 房价) from one that words a real topic differently."""
+
+    def __init__(
+        self, docs: list[Document], vocabulary: frozenset[str] = frozenset(), phraser: Phraser | None = None,
+    ) -> None:
         self.docs = docs
         self.by_title = {d.title: d for d in docs}
         self.items = {(d.title, it.number): it for d in docs for it in d.items}
+        self.vocabulary = vocabulary  # every character bigram of the corpus
         self.phraser = phraser
 
     # -- entry -------------------------------------------------------------------------------
     def answer(self, query: Query, hits: list[Hit], doc_hint: str | None = None) -> Answer:
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
-        content = content_text(query.text, list(query.departments) + self._dept_aliases(query))
+        content = content_text(query.retrieval_text, list(query.departments))
+        self._content = content
+        self._hit_scores = {(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits}
+        self._answer_type = ANSWER_TYPE.search(query.text)
         handler = getattr(self, f"_{query.kind}")
         answer = handler(query, hits, content)
         if self.phraser and not answer.refused:
             answer = self.phraser(answer)
         return answer
-
-    def _dept_aliases(self, query: Query) -> list[str]:
-        return []
 
     def refuse(self, query: Query, why: str, hits: list[Hit], near: list[Item] | None = None) -> Answer:
         if near is None:
@@ -125,6 +137,27 @@ class Answerer:
         return out
 
     # -- helpers -----------------------------------------------------------------------------
+    def _known_share(self, content: str) -> float | None:
+        """Share of the question's content bigrams that the corpus uses at all (None: none)."""
+        grams = bigrams(content)
+        if not grams:
+            return None
+        return sum(g in self.vocabulary for g in grams) / len(grams)
+
+    def _unsupported(self, query: Query, content: str, strength: float) -> str | None:
+        """Why the best evidence does not answer a topic question, or None when it does."""
+        if query.item is not None:
+            return None
+        share = self._known_share(content)
+        if share == 0.0:
+            return "文件中没有出现问题里的关键词"
+        if strength < MIN_SUPPORT and (share is None or share < 0.6 or strength < WEAK_SUPPORT):
+            return "没有条目写到问题所说的内容"
+        return None
+
+    def _lacks_facet(self, query: Query, quote: str) -> bool:
+        return query.facet is not None and not FACETS[query.facet][1].search(quote)
+
     def _doc(self, item: Item) -> Document:
         return self.by_title[item.doc]
 
@@ -142,25 +175,47 @@ class Answerer:
             return self.refuse(query, "没有找到与问题相关的条目", hits)
         item = ranked[0]
         if query.item is None:
-            strength = max(support(content, item.text), title_match(query.text, item))
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
-            if strength < MIN_SUPPORT:
-                return self.refuse(query, "没有条目写到问题所说的这项工作", hits, near=ranked[:3])
+            strength = max(support(content, item.text), title_match(query.text, item))
+            why = self._unsupported(query, content, strength)
+            if why:
+                return self.refuse(query, why, hits, near=ranked[:3])
         return item
 
     def _sentence_candidates(self, items: list[Item]) -> list[Evidence]:
+        """Sentences of the candidate items, less the bare 「N.标题。」 and the responsibility block."""
         out = []
         for rank, item in enumerate(items):
             for s in item.sentences:
+                if s == item.sentences[0] and len(s) <= len(item.title) + 5:
+                    continue
+                if item.units.raw and item.units.raw in s and len(s) <= len(item.units.raw) + 4:
+                    continue
                 out.append(Evidence(self._doc(item), item, s, -0.05 * rank))
         return out
 
+    def _score(self, e: Evidence, content: str) -> float:
+        """Text support, plus the sentence's own retrieval score, plus a match of the asked-for
+        kind of thing (哪些制度 → a sentence about 制度; 哪两个文件 → a sentence citing 《…》)."""
+        score = e.score + support(content, e.quote)
+        score += 8 * self._hit_scores.get((e.doc.title, e.item.number if e.item else None, e.quote), 0.0)
+        if self._answer_type:
+            noun = self._answer_type.group(1)
+            if noun in e.quote or (noun in DOCUMENT_NOUNS and "《" in e.quote):
+                score += 0.3
+        return score
+
+    def _scored(self, candidates: list[Evidence], content: str) -> list[Evidence]:
+        scored = [Evidence(e.doc, e.item, e.quote, self._score(e, content)) for e in candidates]
+        return sorted(scored, key=lambda e: -e.score)
+
     def _best(self, candidates: list[Evidence], content: str) -> Evidence | None:
-        scored = [
-            Evidence(e.doc, e.item, e.quote, e.score + support(content, e.quote)) for e in candidates
-        ]
-        return max(scored, key=lambda e: e.score, default=None)
+        scored = self._scored(candidates, content)
+        return scored[0] if scored else None
+
+    def _item_strength(self, item: Item, query: Query, content: str) -> float:
+        return max(support(content, item.text), title_match(query.retrieval_text, item))
 
     # -- kinds -------------------------------------------------------------------------------
     def _lead(self, query: Query, hits: list[Hit], content: str) -> Answer:
@@ -210,7 +265,13 @@ class Answerer:
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
             d.sentence == e.quote for d in e.item.deadlines)]
         best = self._best(candidates, content)
-        if best is None or best.item is None or (query.item is None and best.score < MIN_SUPPORT - 0.1):
+        if best is not None and best.item is not None and self._unsupported(
+                query, content, max(support(content, best.quote), self._item_strength(best.item, query, content))):
+            best = None
+        if best is None or best.item is None:
+            duration = self._duration(query, pool, content)
+            if duration:
+                return duration
             target = pool[0] if pool else None
             why = f"{_label(target)}没有写明完成时限" if target else "没有找到写明时限的条目"
             return self.refuse(query, why, hits, near=pool[:3])
@@ -227,6 +288,16 @@ class Answerer:
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [item.number], "departments": list(query.departments)})
 
+    def _duration(self, query: Query, pool: list[Item], content: str) -> Answer | None:
+        """「多长时间」 answered by a length of time the text gives (24小时) when it sets no deadline."""
+        candidates = [e for e in self._sentence_candidates(pool[:1]) if e.item and any(
+            c.sentence == e.quote and c.unit in TIME_UNITS for c in e.item.counts)]
+        best = self._best(candidates, content)
+        if best is None or best.item is None or support(content, best.quote) < MIN_SUPPORT:
+            return None
+        return Answer(query.text, f"{_label(best.item)}写道:{best.quote}", [_cite(best.doc, best.item, best.quote)],
+                      False, query.kind, focus={"items": [best.item.number]})
+
     def _count(self, query: Query, hits: list[Hit], content: str) -> Answer:
         ranked = self._ranked(query, hits, content)
         pool = ranked[:1] if query.item is not None else ranked[:3]
@@ -234,7 +305,9 @@ class Answerer:
             c.sentence == e.quote for c in e.item.counts)]
         candidates += self._preamble_candidates(lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
         best = self._best(candidates, content)
-        if best is None or (query.item is None and best.score < MIN_SUPPORT):
+        strength = 0.0 if best is None else max(
+            support(content, best.quote), self._item_strength(best.item, query, content) if best.item else 0.0)
+        if best is None or self._unsupported(query, content, strength) or self._lacks_facet(query, best.quote):
             return self.refuse(query, "文件中没有写这个数量", hits, near=pool[:3])
         where = _label(best.item) if best.item else "总体思路部分"
         text = f"{where}写道:{best.quote}"
@@ -251,7 +324,8 @@ class Answerer:
                     a, b = spans[max(0, i - 1)][0], spans[min(len(spans) - 1, i + 1)][1]
                     window = sentence[a:b]
                     if keep(window):
-                        out.append(Evidence(doc, None, window, -0.02))
+                        centre = sentence[spans[i][0] : spans[i][1]]
+                        out.append(Evidence(doc, None, window, 0.5 * support(self._content, centre) - 0.1))
         return out
 
     def _fact(self, query: Query, hits: list[Hit], content: str) -> Answer:
@@ -260,14 +334,24 @@ class Answerer:
         candidates = self._sentence_candidates(pool)
         if query.item is None:
             candidates += self._preamble_candidates()
-        best = self._best(candidates, content)
-        if best is None or (query.item is None and best.score < MIN_SUPPORT):
+        scored = self._scored(candidates, content)
+        if not scored:
             return self.refuse(query, "没有条目写到这个问题", hits, near=pool[:3])
-        if query.facet and best.item is not None:
-            return self.refuse(query, "文件中没有写这类具体信息", hits, near=[best.item])
+        best = scored[0]
+        strength = support(content, best.quote)
+        if best.item is not None:
+            strength = max(strength, min(self._item_strength(best.item, query, content), support(content, best.quote) + 0.2))
+        why = self._unsupported(query, content, strength)
+        if why or self._lacks_facet(query, best.quote):
+            return self.refuse(query, why or "文件中没有写这类具体信息", hits,
+                               near=[best.item] if best.item else pool[:3])
+        # A second sentence of the same item that supports the question nearly as well goes too.
+        chosen = [best] + [e for e in scored[1:2] if best.item is not None and e.item == best.item
+                           and e.score >= 0.75 * best.score]
         where = _label(best.item) if best.item else "总体思路部分"
-        text = f"{where}:{best.quote}"
-        return Answer(query.text, text, [_cite(best.doc, best.item, best.quote)], False, query.kind,
+        text = f"{where}:" + "".join(e.quote for e in chosen)
+        cites = [_cite(e.doc, e.item, e.quote) for e in chosen]
+        return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [best.item.number] if best.item else []})
 
     def _item(self, query: Query, hits: list[Hit], content: str) -> Answer:
@@ -345,6 +429,11 @@ class Answerer:
                 return Answer(query.text, f"《{doc.title}》{quote}", [_cite(doc, None, quote)], False, query.kind)
         if TITLE_CUE.search(query.text):
             return Answer(query.text, f"文件标题是《{doc.title}》。", [_cite(doc, None, doc.title)], False, query.kind)
+        if GUIDING_CUE.search(query.text):
+            sentence = next((p for d in self.docs for p in d.preamble if "总体思路" in p), None)
+            if sentence:
+                return Answer(query.text, f"总体思路部分:{sentence}", [_cite(doc, None, sentence)], False,
+                              query.kind)
         if SECTION_LIST_CUE.search(query.text):
             heads = ";".join(s.heading for s in doc.sections)
             intro = next((s for s in doc.preamble if re.search(r"[一二三四五六七八九十]+项", s)), None)

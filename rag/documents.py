@@ -21,7 +21,6 @@ SECTION_LINE = re.compile(r"^[ \t\u3000\xa0]*([一二三四五六七八九十]{1
 ITEM_LINE = re.compile(r"^[ \t\u3000\xa0]*(\d{1,3})[.．、](?!\d)(.*?)\s*$")
 META_FIELD = re.compile(r"^([\u4e00-\u9fff]{2,6})[::](.*)$")
 WIDE_GAP = re.compile(r"[ \t\u3000\xa0]{2,}")
-SENTENCE = re.compile(r"[^。;;!?!?\n]+[。;;!?!?]?")
 # Verbs that open an item's body: where a title lost its 「。」, the body starts at one of them.
 BODY_OPENERS = (
     "深化", "深入", "加强", "强化", "全面", "持续", "推进", "严格", "认真", "坚持", "开展",
@@ -31,7 +30,19 @@ MAX_TITLE = 20
 
 
 def sentences_of(text: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in SENTENCE.findall(text) if s.strip(" \t\u3000\xa0。;;"))
+    """Sentences as exact substrings. 「;」 splits only outside brackets, so an enumeration
+    such as 六查六看(即:查…;查…) stays one sentence; 「。」 always splits."""
+    out, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "((":
+            depth += 1
+        elif ch in "))":
+            depth = max(0, depth - 1)
+        if ch in "。!?!?\n" or (ch in ";;" and depth == 0):
+            out.append(text[start : i + 1])
+            start, depth = i + 1, (0 if ch in "。\n" else depth)
+    out.append(text[start:])
+    return tuple(s.strip() for s in out if s.strip(" \t\u3000\xa0。;;\n"))
 
 
 def _split_title(rest: str) -> tuple[str, str, bool]:

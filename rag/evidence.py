@@ -4,6 +4,7 @@ supports it. Pure functions over text; no index, no model."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.lexical import STOPWORDS
 from rag.types import Hit, Item
@@ -13,21 +14,26 @@ TITLE_VERBS = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|
 NON_CONTENT = re.compile(r"[\s\W_0-9a-zA-Z]")
 
 
+FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样")
+LONG_STOPWORDS = sorted((w for w in STOPWORDS if len(w) >= 2), key=len, reverse=True)
+
+
 def content_text(text: str, remove: list[str] = ()) -> str:
-    """The question with cue words, stopwords and the given names (departments) removed."""
+    """The question with cue words, function words and the given names (departments) removed."""
     for word in sorted(remove, key=len, reverse=True):
         text = text.replace(word, " ")
-    for word in sorted(STOPWORDS, key=len, reverse=True):
-        if len(word) >= 2:
-            text = text.replace(word, " ")
+    for word in LONG_STOPWORDS:
+        text = text.replace(word, " ")
+    text = "".join(" " if ch in FUNCTION_CHARS else ch for ch in text)
     return NON_CONTENT.sub(" ", text)
 
 
-def bigrams(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def bigrams(text: str) -> frozenset[str]:
     out = set()
     for part in NON_CONTENT.split(text):
         out.update(part[i : i + 2] for i in range(len(part) - 1))
-    return out
+    return frozenset(out)
 
 
 def support(question_content: str, evidence: str) -> float:

@@ -1,35 +1,133 @@
-"""Follow-up questions (那它的完成时限呢?还有哪些部门配合?第二十四条呢?) resolved against the
-previous turn's answer: its kind and its focus (items, departments)."""
+"""Follow-up questions (那它的完成时限呢?还有哪些部门配合?第二十四条呢?那市公安局呢?) resolved
+against the conversation so far.
+
+Three things may carry over from earlier turns, each for its own reason:
+
+- the **item** (or department) the conversation is about, when the new question names no topic of
+  its own or points back with a pronoun (它, 这条, 该项 …), or moves relative to it (下一条, 上一条);
+- the **kind** of question (lead, units, deadline …), when the new question is elliptical
+  (那第二十四条呢?那危化品呢?) and asks nothing of its own;
+- the **department**, when the last answer was a department's list and the question points back at it.
+
+Nothing here looks at the wording of particular questions; it works on what is left of a question
+once its cue words, pronouns and fillers are taken out.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.evidence import content_text
-from rag.question import Query
+from rag.lexical import STOPWORDS
+from rag.question import CUES, ITEM_REF, ITEM_REF_BARE, Query
 
-FOLLOW_UP = re.compile(r"^(?:那|那么|还有|另外|它|这条|这个|这项|该项|其)|呢[??]?$|它|这条|这一条|该条|这项")
+LOOKBACK = 4  # turns searched for the thing a follow-up points back to
+
+PRONOUN = re.compile(
+    r"它们?|这一?条|该条|此条|本条|这一?项|该项|此项|这个|这件事|这块|这方面|这里|其中|上述|上面那|刚才|前面那|"
+    r"(?<!文件)里面|里头|当中"
+)
+# Pronouns that can only mean an item (not a department): 这条, 该项 …
+ITEM_PRONOUN = re.compile(r"这一?条|该条|此条|本条|这一?项|该项|此项")
+RELATIVE = re.compile(r"(上|下|前|后)一?(?:条|项)")
+# Opening or closing words that mark a question as continuing the previous one.
+ELLIPSIS = re.compile(r"^(?:那|那么|那如果|还有|另外|再问一下|再问|然后|接着)|呢\s*[??]?\s*$")
+# Asks for an item's content: keeps a question's own kind (那第二十四条讲什么呢?).
+ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|具体内容|主要内容|原文|全文|说了什么|写了什么|是什么")
+# Words that carry no topic: what is left after them says whether a question names a topic.
+FILLER = re.compile(
+    r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|还有|另外|其他|别的|其余|然后|接着|"
+    r"再问|问一下|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
+    r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
+)
+CARRY_KINDS = ("lead", "units", "deadline", "count")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What the conversation is currently about."""
+
+    items: tuple[int, ...] = ()
+    departments: tuple[str, ...] = ()
+    kind: str | None = None
+
+
+def anchor_of(history: list[dict[str, Any]]) -> Anchor:
+    """The most recent item or department focus, looking back over refusals that had none.
+
+    A refusal about one item (第23条没有写明完成时限) still anchors on that item; a refusal with
+    several guesses, or none, is passed over.
+    """
+    for turn in reversed(history[-LOOKBACK:]):
+        focus = turn.get("focus") or {}
+        if turn.get("refused"):
+            nearest = focus.get("nearest") or []
+            if len(nearest) == 1:
+                return Anchor((int(nearest[0]),), (), turn.get("kind"))
+            continue
+        items = tuple(int(i) for i in focus.get("items") or [])
+        departments = tuple(focus.get("departments") or [])
+        return Anchor(items, departments, turn.get("kind"))
+    return Anchor()
+
+
+def last_kind(history: list[dict[str, Any]]) -> str | None:
+    """The kind of the latest question that was about the corpus."""
+    for turn in reversed(history[-LOOKBACK:]):
+        kind = turn.get("kind")
+        if kind and kind != "out_of_scope":
+            return kind
+    return None
+
+
+def topic_residue(text: str, departments: tuple[str, ...] = ()) -> str:
+    """What a question says beyond cue words, pronouns, item numbers and fillers."""
+    for pattern in (ITEM_REF, ITEM_REF_BARE, RELATIVE, PRONOUN, ITEM_ASK, *CUES.values()):
+        text = pattern.sub(" ", text)
+    for name in departments:
+        text = text.replace(name, " ")
+    for word in sorted((w for w in STOPWORDS if len(w) >= 2), key=len, reverse=True):
+        text = text.replace(word, " ")
+    text = FILLER.sub(" ", text)
+    return "".join(re.findall(r"[\u4e00-\u9fff]+", text))
 
 
 def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
-    """Resolve a follow-up (那它的时限呢?还有哪些部门配合?第二十四条呢?) against the last turn."""
+    """Fill in what a follow-up leaves out (item, department, kind) from the earlier turns."""
     if not history or query.refusal:
         return query
-    last = history[-1].get("focus", history[-1]) or {}
-    last_items = last.get("items") or []
-    last_kind = history[-1].get("kind") or last.get("kind")
+    anchor = anchor_of(history)
+    previous_kind = last_kind(history)
+    text = query.text
+    has_topic = len(topic_residue(text, query.departments)) >= 2 or bool(query.departments)
+    points_back = PRONOUN.search(text) is not None or not has_topic
+    elliptical = ELLIPSIS.search(text) is not None or not has_topic
     kind, item, departments = query.kind, query.item, query.departments
-    content = content_text(query.text).strip()
-    bare = len(content.replace(" ", "")) <= 3 or FOLLOW_UP.search(query.text) is not None
-    if item is None and not departments and bare and len(last_items) == 1 and kind != "list":
-        item = last_items[0]
-    if not departments and bare and last.get("departments") and kind in ("department", "fact"):
-        departments = tuple(last["departments"][:1])
-        kind = "department"
-    if kind in ("item", "fact") and item is not None and query.item is not None and last_kind in (
-            "lead", "units", "deadline", "count") and bare:
-        kind = last_kind
-    if kind == "fact" and item is not None and query.item is None and last_kind and bare:
-        kind = "item"
-    return Query(query.text, kind, item, query.section, departments, query.facet, query.refusal)
+
+    names_item = ITEM_PRONOUN.search(text) is not None
+    if item is None and len(anchor.items) == 1 and (m := RELATIVE.search(text)):
+        item = anchor.items[0] + (-1 if m.group(1) in "上前" else 1)
+    elif item is None and departments and names_item and len(anchor.items) == 1:
+        item = anchor.items[0]  # 市公安局也参与这项工作吗? → that item's units
+        if kind == "department":
+            kind = "units"
+    elif (
+        not departments and item is None and query.section is None and anchor.kind == "department"
+        and anchor.departments and points_back and not names_item and kind not in ("deadline", "section", "overview")
+    ):
+        return replace(query, kind="department", departments=anchor.departments[:1])
+    elif (item is None and not departments and query.section is None and len(anchor.items) == 1
+          and points_back and kind != "overview"):
+        item = anchor.items[0]
+
+    asks_content = ITEM_ASK.search(text) is not None
+    if kind in ("fact", "item") and elliptical and not asks_content and previous_kind in CARRY_KINDS:
+        kind = previous_kind  # 那第二十四条呢? / 那危化品呢? after 燃气安全由谁牵头?
+    elif kind == "fact" and elliptical and previous_kind == "list" and item is None and has_topic:
+        kind = "list"  # 那应急演练呢? after 哪些条目提到隐患排查?
+    elif kind == "fact" and item is not None and not has_topic:
+        kind = "item"  # 这条呢? / 具体内容? about the item in focus
+    if (kind, item, departments) == (query.kind, query.item, query.departments):
+        return query
+    return replace(query, kind=kind, item=item, departments=departments)

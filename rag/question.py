@@ -3,9 +3,11 @@ plus the reasons a question falls outside the corpus before anything is retrieve
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 
 from rag.departments import Directory
 from rag.errors import BadQuestion
@@ -18,38 +20,52 @@ ITEM_REF_BARE = re.compile(r"(?<![0-9第.])([0-9]{1,3})\s*(?:条|项)(?![件])")
 SECTION_REF = re.compile(
     r"第\s*([一二三四五六七八九十]{1,3}|[0-9]{1,2})\s*(?:大)?(?:部分|方面|板块|章|节|大项|块)"
 )
+LAST_ITEM = re.compile(r"最后一条|最后一项|末条|最末一条")
+LAST_SECTION = re.compile(r"最后一(?:个)?(?:部分|方面|板块|大项)")
+SECTION_WORD = re.compile(r"(?:那|这|哪)一?(?:个)?(?:部分|板块|大项)|部分(?:有|包括|讲|是)")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
 RELATIVE_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|下年度|上年度|往年|历年")
 UNKNOWN_UNIT = re.compile(r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)")
 
 CUES: dict[str, re.Pattern[str]] = {
+    "meta": re.compile(
+        r"发布时间|发布日期|什么时候发布|哪天发布|何时发布|什么时候(?:出|印发|发)的|哪天出的|发的文|印发|索引号|文号|"
+        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件"
+    ),
     "deadline": re.compile(
         r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
-        r"时间要求|最晚|deadline|日期前|哪个月|什么时间|要在.{0,4}前"
+        r"时间要求|最晚|deadline|日期前|哪个月|什么时间|要在.{0,4}前|有时间要求|限期"
     ),
-    "count": re.compile(r"多少(?!条)|几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
-    "lead": re.compile(
-        r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁(?:来)?(?:负责|管|抓)|由谁|谁是|"
-        r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构)(?:来)?(?:负责|管|抓|主抓)|第一责任|负总责"
-    ),
+    "count": re.compile(r"多少(?!条)|(?<!哪)几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
     "units": re.compile(
-        r"配合|协同|协助|参与|哪些(?:部门|单位|机构)|责任单位|共同|一起|还有谁|还有哪些|都有谁|涉及(?:哪些)?(?:部门|单位)|分工"
+        r"配合|协同|协助|参与|(?:一起|一块|一道|共同)(?:来)?(?:负责|管|抓|干|做|牵头)|除了.{0,12}(?:还有|外)|还有谁|"
+        r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|"
+        r"(?:哪些|哪几个|哪几家|几个)(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工"
+    ),
+    "lead": re.compile(
+        r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁|由哪|"
+        r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构|局)|第一责任|负总责"
     ),
     "list": re.compile(
-        r"哪些条|哪几条|哪些条目|哪几项|哪些项|有几条|多少条|一共几条|共几条|列出|所有|全部|都有哪些|哪些地方|哪些工作|哪些内容|哪些段落"
-    ),
-    "department_ask": re.compile(
-        r"哪些|什么|几条|多少条|涉及|参与|负责|管|干|做|职责|任务|工作|事"
+        r"哪些条|哪几条|哪些条目|条目有哪些|条目都有|哪几项工作|哪些工作|有几条|多少条|一共几条|共几条|列出|所有条目|全部条目|"
+        r"哪些地方提|哪些段落|在哪几|出现在|提到了?.{0,12}的(?:有|是)"
     ),
     "overview": re.compile(
-        r"总体思路|总的思路|整体思路|指导思想|总目标|目标|十项|重点工作|重点任务|主要任务|发布时间|发布日期|"
-        r"什么时候发布|哪天发布|何时发布|哪天出的|发的文|印发|索引号|文号|标题|文件名|什么文件|哪个文件|概况|概述|"
-        r"主要内容|主要讲|总共几部分|几个部分|哪几部分|哪几个方面|主线|抓手"
+        r"总体思路|总的思路|整体思路|指导思想|总目标|目标|十项|重点工作|重点任务|主要任务|概况|概述|"
+        r"主要内容|主要讲|总共几部分|几个部分|哪几部分|哪几个方面|主线|抓手|以什么为重点"
     ),
 }
+# What is left of a department question once the name is gone: 「负责哪些工作」「涉及几条」…
+DEPARTMENT_ASK = re.compile("|".join(sorted(
+    """哪些 什么 几条 多少条 哪几条 哪几项 几项 涉及 涉及到 牵涉 牵涉到 牵扯 牵扯到 参与 配合 牵头 负责 承担 管 干 做 搞 职责 任务
+    工作 事 事情 活 条目 是责任单位 责任单位 责任 单位 一共 总共 共 列出来 列出 都列 列一下 全部 所有 出现 名字 在 里 中 的 了 吗 呢 啊
+    都 些 有 要 哪 请问 一下 我 想 知道 文件 里面 这个 那边 这边 那 还 是 条 几 多少 该 个 啥 呀 么 需要 具体 主要 方面 安全生产
+    相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来""".split(), key=len, reverse=True)))
 CHITCHAT = re.compile(
-    r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气|吃饭|唱歌|讲个故事"
+    r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气|吃饭|唱歌|讲个故事|"
+    r"帮我写|帮忙写|写一份|写一篇|写个|起草一份|翻译"
 )
+OTHER_ISSUER = re.compile(r"(国务院|国家|应急管理部|省政府|省委|省应急管理厅|[\u4e00-\u9fff]{1,4}(?:部|省|厅))(?:的)?(?:20\d\d年)?(?:的)?(?:安全生产)?工作要点")
 FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
     "money": (re.compile(r"预算|经费|多少钱|资金多少|拨款|花了多少|投入多少|万元|亿元|费用"),
@@ -58,8 +74,16 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                re.compile(r"(?:同志|先生|女士)")),
     "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
                 re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
-    "statistic": (re.compile(r"死了多少|死亡多少|伤亡|事故起数是|多少起|发生了多少|死亡人数是|多少人死|受伤"),
+    "statistic": (re.compile(r"死了多少|死亡多少|伤亡|事故起数是|多少起|几起|发生了多少|死亡人数是|多少人死|受伤"),
                   re.compile(r"\d+\s*(?:起|人死亡|名)")),
+    "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
+                re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
+    "names": (re.compile(r"具体是哪几家|是哪几家|企业名单|名单|都叫什么|叫什么名字|分别叫"),
+              re.compile(r"有限公司|有限责任公司|集团|[\u4e00-\u9fff]{2,}(?:厂|矿|园区)(?:、|,)")),
+    "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方"),
+                 re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
+    "law_article": (re.compile(r"(?:条例|法|规定|办法|细则|意见)(?:的)?第几条|(?:条例|法|规定|办法|细则)(?:里|中)?(?:是)?怎么规定"),
+                    re.compile(r"第[0-9一二三四五六七八九十]+条")),
 }
 
 
@@ -72,6 +96,16 @@ class Query:
     departments: tuple[str, ...] = ()
     facet: str | None = None  # a fact type the answer must contain evidence of (money, person …)
     refusal: str | None = None  # set when the question is out of scope before retrieval
+    search_text: str = ""  # the question plus the document's own terms for the words it used
+
+    @property
+    def retrieval_text(self) -> str:
+        return self.search_text or self.text
+
+
+def load_synonyms() -> dict[str, list[str]]:
+    raw = json.loads(resources.files("rag.data").joinpath("synonyms.json").read_text("utf-8"))
+    return {k: v for k, v in raw.items() if not k.startswith("_")}
 
 
 def clean_question(raw: object) -> str:
@@ -99,12 +133,21 @@ def _section_numeral(token: str) -> str | None:
 class QuestionAnalyzer:
     """Knows the corpus's departments, years and places; turns a question into a Query."""
 
-    def __init__(self, directory: Directory, corpus_text: str, item_numbers: set[int]) -> None:
+    def __init__(
+        self, directory: Directory, corpus_text: str, item_numbers: set[int],
+        sections: list[tuple[str, str]] = (),
+    ) -> None:
+        self.sections = list(sections)  # (numeral, title)
+        self.synonyms = {t: w for t, w in load_synonyms().items() if t in corpus_text}
         self.directory = directory
         self.corpus_text = corpus_text
         self.item_numbers = item_numbers
         self.years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", corpus_text)}
         self.places = _places_not_in(corpus_text)
+        # The corpus with unit names blanked: an ordinary word (布局) stays, 民政局 does not make 政局 one.
+        self.plain_text = corpus_text
+        for alias in sorted(directory.all_aliases(), key=len, reverse=True):
+            self.plain_text = self.plain_text.replace(alias, " ")
         self.facets_present = {name: bool(ev.search(corpus_text)) for name, (_, ev) in FACETS.items()}
 
     def analyze(self, raw: str) -> Query:
@@ -124,7 +167,13 @@ class QuestionAnalyzer:
         if item is not None and item not in self.item_numbers and refusal is None:
             lo, hi = min(self.item_numbers), max(self.item_numbers)
             refusal, kind = f"文件中没有第{item}条(条目编号为第{lo}–{hi}条)", "out_of_scope"
-        return Query(text, kind, item, section, departments, facet, refusal)
+        return Query(text, kind, item, section, departments, facet, refusal, self.expand(text))
+
+    def expand(self, text: str) -> str:
+        """Add the corpus's own term for each everyday word the question uses (鞭炮 → 烟花爆竹)."""
+        extra = [term for term, words in self.synonyms.items()
+                 if term not in text and any(w in text for w in words)]
+        return f"{text} {' '.join(extra)}" if extra else text
 
     def _scope_refusal(self, text: str) -> str | None:
         if CHITCHAT.search(text.lower()):
@@ -134,25 +183,41 @@ class QuestionAnalyzer:
                 return f"文件只涉及{'、'.join(str(x) for x in sorted(self.years) if x >= 2000) or '其发布年度'}年,没有{y}年的内容"
         if m := RELATIVE_YEAR.search(text):
             return f"文件是{max(self.years)}年的工作要点,不涉及“{m.group(0)}”" if self.years else "文件不涉及其他年度"
+        if (m := OTHER_ISSUER.search(text)) and "市" not in m.group(1):
+            return f"文件是本市的工作要点,不是{m.group(1)}的文件"
         for place in self.places:
-            if place in text:
+            if re.search(rf"(?:^|[在对于关])?{place}(?:市|省|地区)?(?:的|今年|明年|安全生产|工作|有|在|是|怎么|要|这边|那边)", text) \
+                    or text.startswith(place):
                 return f"文件是本市的工作要点,没有关于{place}的内容"
         return None
 
     def _unknown_unit(self, text: str) -> str | None:
         for m in UNKNOWN_UNIT.finditer(text):
-            name = m.group(0)
-            if name not in self.corpus_text and m.group(1) not in self.corpus_text:
-                return name
+            name, base = m.group(0), m.group(1)
+            if any(ch in base for ch in "哪个什么这那该各谁某"):
+                continue
+            if any(name[i:] in self.plain_text for i in range(len(name) - 1)):
+                continue  # an ordinary word the corpus uses (布局, 格局 …)
+            return name
         return None
 
     def _item_ref(self, text: str) -> int | None:
+        if LAST_ITEM.search(text):
+            return max(self.item_numbers)
         m = ITEM_REF.search(text) or ITEM_REF_BARE.search(text)
         return chinese_number(m.group(1)) if m else None
 
     def _section_ref(self, text: str) -> str | None:
         m = SECTION_REF.search(text)
-        return _section_numeral(m.group(1)) if m else None
+        if m:
+            return _section_numeral(m.group(1))
+        if LAST_SECTION.search(text):
+            return self.sections[-1][0] if self.sections else None
+        if SECTION_WORD.search(text):  # 「复工复产那一部分」: a section named by its heading
+            best = max(self.sections, key=lambda s: _overlap(text, s[1]), default=None)
+            if best and _overlap(text, best[1]) >= 0.3:
+                return best[0]
+        return None
 
     def _kind(self, text: str, item: int | None, section: str | None, departments: tuple[str, ...]) -> str:
         rest = text
@@ -160,14 +225,16 @@ class QuestionAnalyzer:
             rest = rest.replace(alias, " ")
         if section and item is None:
             return "section"
+        if CUES["meta"].search(text) and item is None:
+            return "overview"
         if CUES["deadline"].search(text):
             return "deadline"
         if departments and item is None and _department_ask(rest):
             return "department"
-        if CUES["lead"].search(rest):
-            return "lead"
         if CUES["units"].search(rest):
             return "units"
+        if CUES["lead"].search(rest):
+            return "lead"
         if CUES["count"].search(text):
             return "count"
         if CUES["list"].search(text) and item is None:
@@ -179,14 +246,21 @@ class QuestionAnalyzer:
         return "fact"
 
 
+def _overlap(text: str, title: str) -> float:
+    grams = {title[i : i + 2] for i in range(len(title) - 1)} - {",,"}
+    return len({g for g in grams if g in text}) / max(1, len(grams))
+
+
 def _department_ask(rest: str) -> bool:
     """After removing the department's name, is what is left only a 'what do they do' ask?"""
-    residue = CUES["department_ask"].sub("", rest)
-    residue = re.sub(r"[\s\W_a-zA-Z0-9]|市|的|了|吗|呢|啊|都|些|有|要|哪|请问|一下|我|想|知道|在|中|里|文件|里面|这个|那|还|是|条|几|共|多少|哪些|该|个|那边|这边|啥|呀|么|需要|承担|具体|主要|方面|涉及到", "", residue)
-    return len(residue) <= 2
+    residue = re.sub(r"[\s\W_a-zA-Z0-9]", "", DEPARTMENT_ASK.sub("", rest))
+    return len(residue) <= 1
 
 
-_FACET_WORDS = {"money": "金额或预算", "person": "人员姓名", "contact": "联系方式", "statistic": "事故伤亡统计数字"}
+_FACET_WORDS = {
+    "money": "金额或预算", "person": "人员姓名", "contact": "联系方式", "statistic": "事故统计数字",
+    "penalty": "罚款或扣分标准", "names": "具体名单", "location": "具体地点", "law_article": "所引法规的条文内容",
+}
 
 # Places a user may ask about; a place the corpus never names is outside it.
 _PLACES = (

@@ -21,6 +21,7 @@ from rag.departments import Directory
 from rag.documents import corpus_hash, load_corpus
 from rag.embedders import Embedder, make_embedder
 from rag.errors import IndexError_
+from rag.evidence import bigrams
 from rag.followup import resolve_follow_up
 from rag.lexical import Tokenizer
 from rag.question import Query, QuestionAnalyzer
@@ -124,8 +125,11 @@ class Service:
         tokenizer = _tokenizer_for(docs, directory)
         retriever = HybridRetriever(chunks, faiss_index, bm25, tokenizer, self.embedder)
         text = "\n".join(d.text for d in docs)
-        analyzer = QuestionAnalyzer(directory, text, {it.number for d in docs for it in d.items})
-        return State(docs, directory, analyzer, retriever, Answerer(docs), manifest)
+        analyzer = QuestionAnalyzer(directory, text, {it.number for d in docs for it in d.items},
+                                    [(s.numeral, s.title) for d in docs for s in d.sections])
+        vocabulary = frozenset(g for d in docs for g in bigrams(d.text))
+        answerer = Answerer(docs, vocabulary=vocabulary)
+        return State(docs, directory, analyzer, retriever, answerer, manifest)
 
     def reindex(self, force: bool = True) -> Manifest:
         """Rebuild and swap in the new state; requests in flight keep the old one."""
@@ -140,7 +144,7 @@ class Service:
         state = self.state
         query = state.analyzer.analyze(question)
         query = resolve_follow_up(query, history or [])
-        hits = [] if query.refusal else state.retriever.search(query.text, k=30)
+        hits = [] if query.refusal else state.retriever.search(query.retrieval_text, k=30)
         answer = state.answerer.answer(query, hits)
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer

@@ -1,0 +1,157 @@
+"""Access and limits for the HTTP API: API keys, a per-key rate limit, a request-body size limit.
+
+One pure-ASGI middleware does all three before a request reaches routing or JSON parsing, so a
+missing key is a 401 whatever the body holds, and a huge body is refused without being read whole.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+
+KEYS_ENV = "RAG_API_KEYS"
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # health checks never need a key
+
+
+def load_keys(keys_file: Path | None = None, env: str | None = None) -> frozenset[str]:
+    """Keys from ``RAG_API_KEYS`` (comma-separated) and from a file (one a line, # comments)."""
+    raw = os.environ.get(KEYS_ENV, "") if env is None else env
+    keys = {k.strip() for k in raw.split(",") if k.strip()}
+    if keys_file is not None:
+        try:
+            lines = Path(keys_file).read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RagError(f"cannot read the keys file {keys_file}: {exc}") from None
+        keys |= {line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")}
+    for key in keys:
+        if len(key) < 8 or any(ch.isspace() for ch in key):
+            raise RagError("API keys must be at least 8 characters with no spaces; fix the key list")
+    return frozenset(keys)
+
+
+class RateLimiter:
+    """Token bucket per client: ``rate`` requests a second on average, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int | None = None, max_clients: int = 10_000) -> None:
+        if rate < 0:
+            raise ValueError("rate must be 0 (off) or greater.")
+        self.rate = rate
+        self.burst = max(1, burst if burst is not None else math.ceil(2 * rate))
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, last refill time)
+        self._lock = threading.Lock()
+        self._max_clients = max_clients
+
+    def acquire(self, client: str, now: float | None = None) -> float:
+        """Take one token; return 0 when allowed, else the seconds until one is available."""
+        if self.rate == 0:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                if client not in self._buckets and len(self._buckets) >= self._max_clients:
+                    self._buckets.clear()  # bounded memory; a full bucket for everyone is the safe side
+                self._buckets[client] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[client] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+
+
+async def send_error(send: Any, status: int, code: str, message: str,
+                     headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    body = error_body(code, message)
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers,
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class GuardMiddleware:
+    """Body size limit, then the Bearer key check, then the rate limit (per key, or per client
+    address when no keys are configured). Health checks pass untouched."""
+
+    def __init__(self, app: Any, keys: frozenset[str], limiter: RateLimiter, max_body: int) -> None:
+        self.app, self.keys, self.limiter, self.max_body = app, keys, limiter, max_body
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await send_error(send, 413, "body_too_large", f"request body over {self.max_body} bytes")
+            return
+        client = self._client(headers.get(b"authorization", b""), scope)
+        if client is None:
+            await send_error(send, 401, "unauthorized",
+                             "missing or unknown API key: send 'Authorization: Bearer <key>'",
+                             [(b"www-authenticate", b"Bearer")])
+            return
+        wait = self.limiter.acquire(client)
+        if wait > 0:
+            retry = str(max(1, math.ceil(wait))).encode()
+            await send_error(send, 429, "rate_limited", f"too many requests; retry after {retry.decode()} s",
+                             [(b"retry-after", retry)])
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            await send_error(send, 413, "body_too_large", f"request body over {self.max_body} bytes")
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _client(self, authorization: bytes, scope: dict) -> str | None:
+        if not self.keys:
+            host = (scope.get("client") or ("local", 0))[0]
+            return f"addr:{host}"
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        for key in self.keys:  # constant-time comparison against every key
+            if hmac.compare_digest(key.encode(), token.encode("utf-8", "replace")):
+                return f"key:{key}"
+        return None
+
+    async def _read_body(self, receive: Any) -> bytes | None:
+        """The whole body, or None past the limit (chunked bodies carry no Content-Length)."""
+        parts, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(parts)
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_body:
+                return None
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A receive() that hands the app the already-read body, then waits for the disconnect."""
+    sent = False
+
+    async def wrapped() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return wrapped
