@@ -22,6 +22,7 @@ RULE_TEXT = {
     "huitong": "原文为“会同”句式,“会同”之前的单位牵头",
     "first": "责任单位中排在第一位(按公文惯例,列在首位的单位牵头)",
 }
+RANK_PENALTY = 0.1  # a sentence from the second-ranked item must support the question this much better
 MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
 WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
@@ -106,7 +107,7 @@ class Answerer:
     def answer(self, query: Query, hits: list[Hit], doc_hint: str | None = None) -> Answer:
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
-        content = content_text(query.retrieval_text, list(query.departments))
+        content = content_text(query.retrieval_text, list(query.departments) + list(query.unit_mentions))
         self._content = content
         self._hit_scores = {(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits}
         self._answer_type = ANSWER_TYPE.search(query.text)
@@ -166,7 +167,7 @@ class Answerer:
             doc = self.docs[0]
             item = doc.item(query.item)
             return [item] if item else []
-        return [self.items[key] for key, _ in rank_items(hits, self.items, query.text, content)]
+        return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content)]
 
     def _topic_item(self, query: Query, hits: list[Hit], content: str) -> Item | Answer:
         """The one item a lead/units question is about, or a refusal when none is supported."""
@@ -192,7 +193,7 @@ class Answerer:
                     continue
                 if item.units.raw and item.units.raw in s and len(s) <= len(item.units.raw) + 4:
                     continue
-                out.append(Evidence(self._doc(item), item, s, -0.05 * rank))
+                out.append(Evidence(self._doc(item), item, s, -RANK_PENALTY * rank))
         return out
 
     def _score(self, e: Evidence, content: str) -> float:

@@ -112,6 +112,9 @@ class GuardMiddleware:
         if body is None:
             await send_error(send, 413, "body_too_large", f"request body over {self.max_body} bytes")
             return
+        if body:  # every body here is JSON: read it so whatever Content-Type says (curl -d sends form type)
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+                     + [(b"content-type", b"application/json")]}
         await self.app(scope, _replay(body, receive), send)
 
     def _client(self, authorization: bytes, scope: dict) -> str | None:

@@ -196,12 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", action="store_true", help="list every failed question")
     p.add_argument("--json-out", help="also write the report as JSON")
     p.set_defaults(func=cmd_eval)
-    try:
+    try:  # the HTTP surface is an extra: without FastAPI installed, `rag serve` is absent
         from rag.api import add_serve_command
+
+        add_serve_command(sub, common)
     except ImportError:
         pass
-    else:
-        add_serve_command(sub, common)
     return parser
 
 

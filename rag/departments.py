@@ -93,6 +93,10 @@ class Directory:
                 found.append(name)
         return found
 
+    def mentions(self, text: str) -> list[str]:
+        """The department names in ``text`` as written there (应急局, 市民政局 …)."""
+        return [m.group(0) for m in self._pattern.finditer(text)] if self._pattern else []
+
     def aliases_of(self, canonical: str) -> list[str]:
         return sorted(a for a, c in self._aliases.items() if c == canonical and a != canonical)
 

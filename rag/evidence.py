@@ -55,18 +55,23 @@ def title_match(question: str, item: Item) -> float:
     return len(grams & bigrams(question)) / len(grams)
 
 
+TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
+SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence that covers it best
+
+
 def rank_items(
     hits: list[Hit], items: dict[tuple[str, int], Item], question: str, content: str,
 ) -> list[tuple[tuple[str, int], float]]:
     """Items ordered by retrieval (fused scores of their chunks), title match and text support."""
-    score: dict[tuple[str, int], float] = {}
-    for rank, hit in enumerate(hits):
-        if hit.chunk.item is None:
-            continue
-        key = (hit.chunk.doc, hit.chunk.item)
-        score[key] = score.get(key, 0.0) + hit.score * (1.0 if key not in score else 0.5)
+    per_item: dict[tuple[str, int], list[float]] = {}
+    for hit in hits:
+        if hit.chunk.item is not None:
+            per_item.setdefault((hit.chunk.doc, hit.chunk.item), []).append(hit.score)
+    # The best chunk counts, the runner-up a little: a long item must not win by many weak hits.
+    score = {key: s[0] + 0.3 * (s[1] if len(s) > 1 else 0.0) for key, s in per_item.items()}
     for key, item in items.items():
-        bonus = 0.04 * title_match(question, item) + 0.02 * support(content, item.text)
+        best_sentence = max((support(content, s) for s in item.sentences), default=0.0)
+        bonus = TITLE_WEIGHT * title_match(question, item) + SENTENCE_WEIGHT * best_sentence
         if key in score or bonus >= 0.03:
             score[key] = score.get(key, 0.0) + bonus
     return sorted(score.items(), key=lambda kv: (-kv[1], kv[0][1]))

@@ -38,7 +38,8 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "count": re.compile(r"多少(?!条)|(?<!哪)几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
     "units": re.compile(
-        r"配合|协同|协助|参与|(?:一起|一块|一道|共同)(?:来)?(?:负责|管|抓|干|做|牵头)|除了.{0,12}(?:还有|外)|还有谁|"
+        r"配合|(?:协同|协助|参与)(?:的)?(?:部门|单位|有谁|是谁|的有)|(?:一起|一块|一道|共同)(?:来)?(?:负责|管|抓|干|做|牵头)|"
+        r"除了.{0,12}(?:还有|外)|还有谁|"
         r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|"
         r"(?:哪些|哪几个|哪几家|几个)(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工"
     ),
@@ -78,8 +79,8 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                   re.compile(r"\d+\s*(?:起|人死亡|名)")),
     "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
-    "names": (re.compile(r"具体是哪几家|是哪几家|企业名单|名单|都叫什么|叫什么名字|分别叫"),
-              re.compile(r"有限公司|有限责任公司|集团|[\u4e00-\u9fff]{2,}(?:厂|矿|园区)(?:、|,)")),
+    "names": (re.compile(r"具体是哪几家|是哪几家|企业名单|(?<!黑)名单|都叫什么|叫什么名字|分别叫"),
+              re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
     "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方"),
                  re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
     "law_article": (re.compile(r"(?:条例|法|规定|办法|细则|意见)(?:的)?第几条|(?:条例|法|规定|办法|细则)(?:里|中)?(?:是)?怎么规定"),
@@ -97,6 +98,7 @@ class Query:
     facet: str | None = None  # a fact type the answer must contain evidence of (money, person …)
     refusal: str | None = None  # set when the question is out of scope before retrieval
     search_text: str = ""  # the question plus the document's own terms for the words it used
+    unit_mentions: tuple[str, ...] = ()  # the department names as the question wrote them
 
     @property
     def retrieval_text(self) -> str:
@@ -167,7 +169,8 @@ class QuestionAnalyzer:
         if item is not None and item not in self.item_numbers and refusal is None:
             lo, hi = min(self.item_numbers), max(self.item_numbers)
             refusal, kind = f"文件中没有第{item}条(条目编号为第{lo}–{hi}条)", "out_of_scope"
-        return Query(text, kind, item, section, departments, facet, refusal, self.expand(text))
+        return Query(text, kind, item, section, departments, facet, refusal, self.expand(text),
+                     tuple(self.directory.mentions(text)))
 
     def expand(self, text: str) -> str:
         """Add the corpus's own term for each everyday word the question uses (鞭炮 → 烟花爆竹)."""
