@@ -169,6 +169,16 @@ class Answerer:
             return [item] if item else []
         return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content)]
 
+    def _pool(self, query: Query, ranked: list[Item]) -> list[Item]:
+        """The items whose sentences may answer: the named one, the one whose title the question
+        names, or the top three."""
+        if query.item is not None:
+            return ranked[:1]
+        named = [it for it in ranked[:5] if title_match(query.retrieval_text, it) == 1.0]
+        if len(named) == 1 and ranked and ranked[0] is named[0]:
+            return named
+        return ranked[:3]
+
     def _topic_item(self, query: Query, hits: list[Hit], content: str) -> Item | Answer:
         """The one item a lead/units question is about, or a refusal when none is supported."""
         ranked = self._ranked(query, hits, content)
@@ -262,7 +272,7 @@ class Answerer:
 
     def _deadline(self, query: Query, hits: list[Hit], content: str) -> Answer:
         ranked = self._ranked(query, hits, content)
-        pool = ranked[:1] if query.item is not None else ranked[:3]
+        pool = self._pool(query, ranked)
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
             d.sentence == e.quote for d in e.item.deadlines)]
         best = self._best(candidates, content)
@@ -301,7 +311,7 @@ class Answerer:
 
     def _count(self, query: Query, hits: list[Hit], content: str) -> Answer:
         ranked = self._ranked(query, hits, content)
-        pool = ranked[:1] if query.item is not None else ranked[:3]
+        pool = self._pool(query, ranked)
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
             c.sentence == e.quote for c in e.item.counts)]
         candidates += self._preamble_candidates(lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
@@ -326,12 +336,13 @@ class Answerer:
                     window = sentence[a:b]
                     if keep(window):
                         centre = sentence[spans[i][0] : spans[i][1]]
-                        out.append(Evidence(doc, None, window, 0.5 * support(self._content, centre) - 0.1))
+                        retrieved = 8 * self._hit_scores.get((doc.title, None, sentence), 0.0)
+                        out.append(Evidence(doc, None, window, 0.5 * support(self._content, centre) - 0.1 + retrieved))
         return out
 
     def _fact(self, query: Query, hits: list[Hit], content: str) -> Answer:
         ranked = self._ranked(query, hits, content)
-        pool = ranked[:1] if query.item is not None else ranked[:3]
+        pool = self._pool(query, ranked)
         candidates = self._sentence_candidates(pool)
         if query.item is None:
             candidates += self._preamble_candidates()

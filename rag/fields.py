@@ -23,7 +23,7 @@ DEADLINE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"年内"), "within_year"),
 ]
 
-COUNT_PATTERN = re.compile(r"(\d+|[一二两三四五六七八九十]+)(家|类|个|项|座|处|所|人以上|人)")
+COUNT_PATTERN = re.compile(r"(\d+|[一二两三四五六七八九十]+)(家|类|个|项|座|处|所|人以上|人|小时|天)")
 
 
 def chinese_number(text: str) -> int | None:
