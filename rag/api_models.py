@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
 
 from rag.question import MAX_QUESTION_CHARS
 
@@ -14,8 +14,18 @@ MAX_K = 50
 MAX_HISTORY = 20
 MAX_MESSAGES = 50
 
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3; strings and booleans stay errors."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Question = Annotated[StrictStr, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
-ItemNumber = Annotated[StrictInt, Field(ge=0, le=100_000)]
+ItemNumber = Annotated[int, Field(strict=True, ge=0, le=100_000), BeforeValidator(_whole_number)]
+TopK = Annotated[int, Field(strict=True, ge=1, le=MAX_K), BeforeValidator(_whole_number)]
 Name = Annotated[StrictStr, Field(max_length=200)]
 
 
@@ -79,7 +89,7 @@ class AnswerOut(BaseModel):
 # -- search ------------------------------------------------------------------------------------
 class SearchIn(BaseModel):
     query: Question
-    k: Annotated[StrictInt, Field(ge=1, le=MAX_K)] = 10
+    k: TopK = 10
 
 
 class HitOut(BaseModel):

@@ -1,0 +1,236 @@
+"""The HTTP surface: ``create_app()`` (FastAPI) and ``rag serve`` (uvicorn).
+
+Endpoints: POST /v1/ask, POST /v1/search, GET /v1/documents, GET /v1/documents/{doc}/items/{n},
+GET /v1/departments/{name}, POST /v1/chat/completions (OpenAI format, see api_chat.py),
+POST /v1/admin/reindex, GET /healthz, GET /readyz, GET /openapi.json.
+Keys, rate limit and body limit live in api_guard.py; the answer cache in api_cache.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag import api_models as m
+from rag.api_backend import ApiError, Backend
+from rag.api_guard import OPEN_PATHS, GuardMiddleware, RateLimiter
+from rag.errors import BadQuestion, RagError
+
+if TYPE_CHECKING:
+    from rag.types import Document, Item
+
+log = logging.getLogger("rag.api")
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    keys: frozenset[str] = frozenset()
+    rate_limit: float = 20.0  # requests a second per key (or per client address without keys); 0 = off
+    burst: int | None = None  # default: twice the rate
+    max_body: int = 64 * 1024  # bytes
+    cache_size: int = 1024  # answers; 0 = off
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error responses an operation can give."""
+    return {s: {"model": m.ErrorOut} for s in statuses}
+
+
+COMMON = (401, 413, 429, 503)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return json_response({"error": {"code": code, "message": message}}, status, headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    problems = exc.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return 400, "invalid_json", "the request body is not valid JSON"
+    first = problems[0] if problems else {}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
+    return 422, "invalid_request", f"{where}: {first.get('msg', 'invalid value')}"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(*_validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
+                              dict(exc.headers or {}))
+
+    @app.exception_handler(RagError)
+    async def rag_error(_: Request, exc: RagError) -> JSONResponse:
+        if isinstance(exc, BadQuestion):
+            return error_response(422, exc.code, str(exc))
+        return error_response(503, exc.code, str(exc))
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; the server log has the details")
+
+
+def _openapi_security(app: FastAPI) -> None:
+    """Declare Bearer auth in the schema: every operation needs it except the health checks."""
+    plain = app.openapi
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = plain()
+        spec.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        spec["security"] = [{"bearer": []}]
+        for path in OPEN_PATHS:
+            for op in spec["paths"].get(path, {}).values():
+                op["security"] = []
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = schema  # type: ignore[method-assign]
+
+
+# -- response bodies from the core's dataclasses ---------------------------------------------------
+def document_out(doc: Document) -> dict[str, Any]:
+    return {"id": doc.id, "title": doc.title, "meta": dict(doc.meta), "items": len(doc.items),
+            "sections": [{"numeral": s.numeral, "title": s.title, "items": list(s.items)} for s in doc.sections]}
+
+
+def item_out(item: Item) -> dict[str, Any]:
+    u = item.units
+    return {
+        "doc": item.doc, "number": item.number, "section": item.section, "title": item.title,
+        "text": item.text, "body": item.body,
+        "units": {"raw": u.raw, "lead": list(u.lead), "lead_rule": u.lead_rule, "co": list(u.co),
+                  "local": list(u.local)},
+        "deadlines": [{"text": d.text, "normalized": d.normalized, "sentence": d.sentence} for d in item.deadlines],
+        "counts": [{"text": c.text, "value": c.value, "unit": c.unit, "sentence": c.sentence} for c in item.counts],
+    }
+
+
+def department_row(item: Item, name: str) -> dict[str, Any]:
+    u = item.units
+    return {"doc": item.doc, "number": item.number, "section": item.section, "title": item.title,
+            "role": "lead" if name in u.lead else "co", "lead": list(u.lead), "lead_rule": u.lead_rule,
+            "co": list(u.co)}
+
+
+def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
+    """The FastAPI app over ``backend``; loads the service in the background at startup."""
+    from rag.api_chat import chat_router
+
+    config = config or ApiConfig()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        backend.load_in_background()
+        yield
+
+    app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
+                  description="Answers, search and browsing over policy documents, with exact item citations.")
+    app.add_middleware(GuardMiddleware, keys=config.keys, limiter=RateLimiter(config.rate_limit, config.burst),
+                       max_body=config.max_body)
+    _install_error_handlers(app)
+    _openapi_security(app)
+    app.include_router(chat_router(backend), prefix="/v1")
+
+    @app.get("/healthz", response_model=m.HealthOut, tags=["ops"])
+    def healthz() -> JSONResponse:
+        """The process is up (the index may still be loading)."""
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", response_model=m.ReadyOut, responses=errors(503), tags=["ops"])
+    def readyz() -> JSONResponse:
+        """The index is loaded: which embedder, which corpus."""
+        service = backend.service
+        manifest = service.state.manifest
+        return json_response({"status": "ready", "embedder": manifest.embedder, "dim": manifest.dim,
+                              "corpus_hash": manifest.corpus_hash, "chunks": manifest.chunks,
+                              "documents": len(service.documents()), "index_created": manifest.created})
+
+    @app.post("/v1/ask", response_model=m.AnswerOut, responses=errors(400, 422, *COMMON), tags=["answers"])
+    def ask(body: m.AskIn) -> JSONResponse:
+        """Answer one question; ``history`` holds this conversation's earlier answer objects."""
+        history = [turn.model_dump(exclude_none=True) for turn in body.history]
+        answer, hit = backend.ask(body.question, history)
+        return json_response(answer, headers={"X-Cache": "hit" if hit else "miss"})
+
+    @app.post("/v1/search", response_model=m.SearchOut, responses=errors(400, 422, *COMMON), tags=["answers"])
+    def search(body: m.SearchIn) -> JSONResponse:
+        """Ranked clauses for a query, with their fused scores."""
+        from rag.question import clean_question
+
+        query = clean_question(body.query)
+        hits = backend.service.search(query, k=body.k)
+        return json_response({"query": query, "k": body.k, "hits": [
+            {"rank": n, "score": h.score, "id": h.chunk.id, "doc": h.chunk.doc, "kind": h.chunk.kind,
+             "item": h.chunk.item, "section": h.chunk.section, "title": h.chunk.title, "text": h.chunk.text}
+            for n, h in enumerate(hits, 1)]})
+
+    @app.get("/v1/documents", response_model=m.DocumentsOut, responses=errors(*COMMON), tags=["browse"])
+    def documents() -> JSONResponse:
+        return json_response({"documents": [document_out(d) for d in backend.service.documents()]})
+
+    @app.get("/v1/documents/{doc}/items/{n}", response_model=m.ItemOut, responses=errors(404, 422, *COMMON),
+             tags=["browse"])
+    def item(doc: str = Path(max_length=300, description="document id or title",
+                              examples=["safety-work-plan-2020"]),
+             n: int = Path(ge=0, le=100_000, description="item number", examples=[23])) -> JSONResponse:
+        """One parsed item: title, text, lead and co-units, local governments, deadlines."""
+        service = backend.service
+        if service.document(doc) is None:
+            raise ApiError(404, "unknown_document", f"no document {doc!r}; GET /v1/documents lists them")
+        found = service.item(doc, n)
+        if found is None:
+            raise ApiError(404, "unknown_item", f"document {doc!r} has no item {n}")
+        return json_response(item_out(found))
+
+    @app.get("/v1/departments/{name}", response_model=m.DepartmentOut, responses=errors(404, 422, *COMMON),
+             tags=["browse"])
+    def department(name: str = Path(max_length=200, description="any spelling of a department's name",
+                                    examples=["市安委办"])) -> JSONResponse:
+        """Every item whose responsibility block names the department (any spelling of it)."""
+        found = backend.service.department(name)
+        if found is None:
+            raise ApiError(404, "unknown_department", f"no department {name!r} in the corpus")
+        canonical, rows = found
+        return json_response({"query": name, "department": canonical, "count": len(rows),
+                              "items": [department_row(it, canonical) for it in rows]})
+
+    @app.post("/v1/admin/reindex", response_model=m.ReindexOut, responses=errors(400, 422, *COMMON),
+              tags=["ops"])
+    def reindex(body: m.ReindexIn | None = None) -> JSONResponse:
+        """Rebuild the index from the corpus and swap it in; requests keep being served meanwhile."""
+        return json_response(backend.reindex(force=body.force if body else True))
+
+    return app
+
+
+# -- rag serve -------------------------------------------------------------------------------------
+def add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    from rag.api_serve import add_arguments, cmd_serve
+
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP API (FastAPI + uvicorn)")
+    add_arguments(p)
+    p.set_defaults(func=cmd_serve)

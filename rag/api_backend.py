@@ -1,0 +1,85 @@
+"""What the HTTP handlers call: the service (loaded once, in the background, so /healthz answers
+while the index loads) and the answer cache in front of it. Errors for clients are ``ApiError``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rag.api_cache import AnswerCache, cache_key
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.service import Service
+
+
+class ApiError(Exception):
+    """An error a client gets as JSON {"error": {"code", "message"}} with this HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+class Backend:
+    def __init__(self, load: Callable[[], Service], cache_size: int = 1024) -> None:
+        self._load = load
+        self._service: Service | None = None
+        self.load_error: str | None = None
+        self.cache = AnswerCache(cache_size)
+        self._started = threading.Event()
+
+    @classmethod
+    def of(cls, service: Service, cache_size: int = 1024) -> Backend:
+        backend = cls(lambda: service, cache_size)
+        backend.load()
+        return backend
+
+    def load(self) -> None:
+        """Load the service (build the index if needed); run once, at startup."""
+        if self._started.is_set():
+            return
+        self._started.set()
+        try:
+            self._service = self._load()
+        except RagError as exc:
+            self.load_error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz; the server stays up for health checks
+            self.load_error = f"{type(exc).__name__}: {exc}"
+
+    def load_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.load, name="rag-load", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def ready(self) -> bool:
+        return self._service is not None
+
+    @property
+    def service(self) -> Service:
+        if self._service is None:
+            why = f"the index failed to load: {self.load_error}" if self.load_error else "the index is loading"
+            raise ApiError(503, "not_ready", f"{why}; try again shortly", {"Retry-After": "1"})
+        return self._service
+
+    def ask(self, question: str, history: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+        """The answer object, and whether it came from the cache."""
+        started = time.perf_counter()
+        service = self.service
+        generation = service.state
+        key = cache_key(question, history)
+        cached = self.cache.get(key, generation)
+        if cached is not None:
+            return {**cached, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}, True
+        answer = service.ask(question, history).to_dict()
+        self.cache.put(key, answer, generation)
+        return answer, False
+
+    def reindex(self, force: bool) -> dict[str, Any]:
+        started = time.perf_counter()
+        manifest = self.service.reindex(force=force)
+        return {"status": "reindexed", "corpus_hash": manifest.corpus_hash, "chunks": manifest.chunks,
+                "index_created": manifest.created, "seconds": round(time.perf_counter() - started, 3)}
