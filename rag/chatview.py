@@ -144,7 +144,8 @@ def render_answer(answer: dict[str, Any], docs: list[Document]) -> str:
 
 def render_notice(message: str, tone: str = "warn") -> str:
     """A reply that is not an answer (busy, bad question, error)."""
-    return f'<div class="qa-reply qa-notice qa-{tone}"><div class="qa-text">{escape_text(message)}</div></div>'
+    text = escape_text(message)
+    return f'<div class="qa-reply qa-notice qa-{tone}"><div class="qa-text">{text}</div></div>'
 
 
 def render_question(question: str) -> str:
@@ -182,7 +183,8 @@ def feedback_record(answer: dict[str, Any], liked: bool, when: float | None = No
 def section_choices(docs: list[Document]) -> list[tuple[str, str]]:
     """(label, value) pairs; the value names the document and the section."""
     many = len(docs) > 1
-    return [((f"{d.title} · " if many else "") + s.heading, f"{d.id}|{s.numeral}") for d in docs for s in d.sections]
+    return [((f"{d.title} · " if many else "") + s.heading, f"{d.id}|{s.numeral}")
+            for d in docs for s in d.sections]
 
 
 def department_choices(docs: list[Document]) -> list[str]:

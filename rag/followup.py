@@ -114,7 +114,8 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
             kind = "units"
     elif (
         not departments and item is None and query.section is None and anchor.kind == "department"
-        and anchor.departments and points_back and not names_item and kind not in ("deadline", "section", "overview")
+        and anchor.departments and points_back and not names_item
+        and kind not in ("deadline", "section", "overview")
     ):
         return replace(query, kind="department", departments=anchor.departments[:1])
     elif (item is None and not departments and query.section is None and len(anchor.items) == 1
