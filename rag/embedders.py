@@ -62,7 +62,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if not Path(model).exists() and "/" in model and model.startswith(("/", ".")):
-            raise EmbedderError(f"sentence-transformers model not found at {model}")
+            raise EmbedderError(
+                f"sentence-transformers model not found at {model}: give a local model folder "
+                "(the backend itself is the 'st' extra: pip install 'policy-qa[st]')"
+            )
         try:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:  # the library raises many kinds for a missing model
@@ -71,7 +74,9 @@ class SentenceTransformerEmbedder:
                 f"(no model hub here; give a local path): {type(exc).__name__}"
             ) from None
         self.name = f"st:{Path(model).name if Path(model).exists() else model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:

