@@ -36,6 +36,7 @@ GUIDING_CUE = re.compile(r"总体思路|总的思路|整体思路|工作思路")
 ANSWER_TYPE = re.compile(r"(?:哪些|什么|哪几(?:个|项|种|类|样)?|哪(?:两|三|四|五)(?:个|项|种)|啥)([\u4e00-\u9fff]{2})")
 DOCUMENT_NOUNS = {"文件", "规定", "办法", "标准", "规范", "条例", "细则", "意见", "手册", "导则", "清单"}
 TIME_UNITS = ("小时", "天", "日", "个月", "年")
+LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
 TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
 SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
 
@@ -391,16 +392,26 @@ class Answerer:
 
     def _department(self, query: Query, hits: list[Hit], content: str) -> Answer:
         name = query.departments[0]
-        rows = [it for it in self.items.values() if name in it.units.departments]
-        rows.sort(key=lambda it: (it.doc, it.number))
+        rows = sorted((it for it in self.items.values() if name in it.units.departments),
+                      key=lambda it: (it.doc, it.number))
         if not rows:
             return self.refuse(query, f"{name}没有出现在任何条目的责任单位中", hits)
         led = [it for it in rows if name in it.units.lead]
-        parts = [f"第{it.number}条 {it.title}({'牵头' if it in led else '配合'})" for it in rows]
-        text = (f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。")
-        cites = [_cite(self._doc(it), it, it.units.raw) for it in rows]
+        if LEADS_ONLY.search(query.text):  # 「市公安局牵头哪些工作」: only the items it leads
+            if not led:
+                return self.refuse(query, f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", hits, near=rows[:3])
+            parts = [f"第{it.number}条 {it.title}" for it in led]
+            text = f"{name}牵头的工作共{len(led)}条:" + ";".join(parts) + "。"
+            if len(rows) > len(led):
+                text += f"另有{len(rows) - len(led)}条为配合单位。"
+            shown = led
+        else:
+            parts = [f"第{it.number}条 {it.title}({'牵头' if it in led else '配合'})" for it in rows]
+            text = f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
+            shown = rows
+        cites = [_cite(self._doc(it), it, it.units.raw) for it in shown]
         return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [it.number for it in rows], "departments": [name]})
+                      focus={"items": [it.number for it in shown], "departments": [name]})
 
     def _list(self, query: Query, hits: list[Hit], content: str) -> Answer:
         term, rows = self._term_items(content)

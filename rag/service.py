@@ -121,7 +121,14 @@ class Service:
         folder = store.current_version()
         if folder is None:
             raise IndexError_(f"no index in {self.index}; build it with: rag index")
-        manifest, chunks, _tokens, faiss_index, bm25 = store.read(folder, self.embedder.name, self.embedder.dim)
+        try:
+            manifest, chunks, _tokens, faiss_index, bm25 = store.read(folder, self.embedder.name, self.embedder.dim)
+        except IndexError_ as exc:
+            if force:
+                raise
+            if self._progress:  # a damaged index is rebuilt (from the embedding cache), never served
+                self._progress(f"rebuilding: {exc}", 0, 0)
+            return self._load(force=True)
         tokenizer = _tokenizer_for(docs, directory)
         retriever = HybridRetriever(chunks, faiss_index, bm25, tokenizer, self.embedder)
         text = "\n".join(d.text for d in docs)
@@ -175,5 +182,7 @@ class Service:
 
 
 def stderr_progress(stage: str, done: int, total: int) -> None:
-    if stage == "embedding":
+    if stage.startswith("rebuilding"):
+        print(stage, file=sys.stderr, flush=True)
+    elif stage == "embedding":
         print(f"\rembedding {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)

