@@ -23,6 +23,7 @@ RULE_TEXT = {
     "first": "责任单位中排在第一位(按公文惯例,列在首位的单位牵头)",
 }
 RANK_PENALTY = 0.1  # a sentence from the second-ranked item must support the question this much better
+RULE_SHORT = {"explicit": "原文写明牵头", "huitong": "“会同”之前的单位", "first": "责任单位中列第一位"}
 MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
 WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
@@ -252,7 +253,7 @@ class Answerer:
         units = item.units
         if not units.raw:
             return self.refuse(query, f"{_label(item)}没有写明责任单位", hits, near=[item])
-        parts = [f"牵头:{'、'.join(units.lead) or '未写明'}({RULE_TEXT.get(units.lead_rule, '')})"]
+        parts = [f"牵头:{'、'.join(units.lead) or '未写明'}({RULE_SHORT.get(units.lead_rule, '未写明')})"]
         parts.append(f"配合:{'、'.join(units.co) if units.co else '无其他市级部门'}")
         if units.local:
             parts.append(f"属地:{';'.join(units.local)}")
