@@ -3,6 +3,7 @@ while the index loads) and the answer cache in front of it. Errors for clients a
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,8 @@ class Backend:
             self.load_error = str(exc)
         except Exception as exc:  # noqa: BLE001 - reported by /readyz; the server stays up for health checks
             self.load_error = f"{type(exc).__name__}: {exc}"
+        if self.load_error:
+            print(f"error: the index failed to load: {self.load_error}", file=sys.stderr, flush=True)
 
     def load_in_background(self) -> threading.Thread:
         thread = threading.Thread(target=self.load, name="rag-load", daemon=True)
@@ -61,8 +64,10 @@ class Backend:
     @property
     def service(self) -> Service:
         if self._service is None:
-            why = f"the index failed to load: {self.load_error}" if self.load_error else "the index is loading"
-            raise ApiError(503, "not_ready", f"{why}; try again shortly", {"Retry-After": "1"})
+            if self.load_error:
+                raise ApiError(503, "load_failed", f"the index failed to load: {self.load_error}; "
+                               "fix that and restart the server")
+            raise ApiError(503, "not_ready", "the index is loading; try again shortly", {"Retry-After": "1"})
         return self._service
 
     def ask(self, question: str, history: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:

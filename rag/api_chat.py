@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
 from rag import api_models as m
 from rag.api_backend import ApiError, Backend
@@ -49,9 +50,13 @@ def chat_answer(backend: Backend, messages: list[m.ChatMessage]) -> dict[str, An
     history: list[dict[str, Any]] = []
     for earlier in users[:-1][-REPLAYED_TURNS:]:
         try:
-            history.append(backend.ask(earlier, list(history))[0])
+            answer = backend.ask(earlier, list(history))[0]
         except BadQuestion:
             continue  # an unanswerable earlier turn carries nothing over
+        try:  # the same fields /v1/ask passes on, so the cache key does not hold latencies
+            history.append(m.Turn.model_validate(answer).model_dump(exclude_none=True))
+        except ValidationError:
+            continue
     return backend.ask(users[-1], history)[0]
 
 

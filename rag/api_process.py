@@ -28,10 +28,12 @@ class ServerProcess:
     """``with ServerProcess(["--rate-limit", "0"], env={...}) as server: server.url``"""
 
     def __init__(self, args: list[str] | None = None, env: dict[str, str] | None = None,
-                 cwd: Path | None = None, timeout: float = 120.0, log: Path | None = None) -> None:
+                 cwd: Path | None = None, timeout: float = 120.0, log: Path | None = None,
+                 ready_path: str = "/readyz") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args, self.cwd, self.timeout, self.log = list(args or []), cwd, timeout, log
+        self.ready_path = ready_path  # /healthz: up; /readyz: index loaded
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -50,7 +52,7 @@ class ServerProcess:
                 raise RuntimeError(f"rag serve exited with {self.proc.returncode}" +
                                    (f"; see {self.log}" if self.log else ""))
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as response:
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -206,6 +207,19 @@ def test_rate_limit_per_key(tmp_path: Path) -> None:
         other = httpx.get(f"{srv.url}/v1/documents", headers={"Authorization": f"Bearer {OTHER_KEY}"})
         assert other.status_code == 200  # buckets are per key
         assert httpx.get(f"{srv.url}/healthz").status_code == 200  # health checks are never limited
+
+
+def test_a_failed_load_is_reported_by_readyz(tmp_path: Path) -> None:
+    args = ["--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "index")]
+    with ServerProcess(args, cwd=ROOT, log=tmp_path / "serve.log", ready_path="/healthz") as srv:
+        assert httpx.get(f"{srv.url}/healthz").status_code == 200
+        deadline = time.monotonic() + 30  # the load runs in the background: wait until it has failed
+        while httpx.get(f"{srv.url}/readyz").json()["error"]["code"] == "not_ready" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for path in ("/readyz", "/v1/documents"):
+            body = assert_error(httpx.get(srv.url + path), 503, "load_failed")
+            assert "corpus folder not found" in body["error"]["message"]
+    assert "the index failed to load" in (tmp_path / "serve.log").read_text()
 
 
 def test_non_loopback_without_keys_needs_a_flag(monkeypatch: pytest.MonkeyPatch,
