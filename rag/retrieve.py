@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -39,21 +40,24 @@ class Timings:
 
 
 class QueryVectorCache:
-    """Small LRU of query embeddings: a repeated question skips the embedder."""
+    """Small thread-safe LRU of query embeddings: a repeated question skips the embedder."""
 
     def __init__(self, embedder: Embedder, size: int = 2048) -> None:
         self._embedder, self._size = embedder, size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __call__(self, text: str) -> np.ndarray:
-        vector = self._cache.get(text)
-        if vector is None:
-            vector = self._embedder.embed_query(text)
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+                return vector
+        vector = self._embedder.embed_query(text)  # outside the lock: embeds run in parallel
+        with self._lock:
             self._cache[text] = vector
-            if len(self._cache) > self._size:
+            while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(text)
         return vector
 
 

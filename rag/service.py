@@ -24,7 +24,7 @@ from rag.errors import IndexError_
 from rag.evidence import bigrams
 from rag.followup import resolve_follow_up
 from rag.lexical import Tokenizer
-from rag.question import Query, QuestionAnalyzer
+from rag.question import QuestionAnalyzer, clean_question
 from rag.retrieve import HybridRetriever, Timings
 from rag.store import IndexStore, Manifest
 from rag.types import Answer, Document, Hit, Item
@@ -158,7 +158,7 @@ class Service:
         return answer
 
     def search(self, query: str, k: int = 10, timings: Timings | None = None) -> list[Hit]:
-        return self.state.retriever.search(query, k=k, timings=timings)
+        return self.state.retriever.search(clean_question(query), k=k, timings=timings)
 
     # -- browsing ----------------------------------------------------------------------------
     def documents(self) -> list[Document]:
