@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import Protocol
 
 from rag.chunks import header_quote

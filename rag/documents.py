@@ -85,7 +85,7 @@ def parse_document(text: str, doc_id: str, canonical: Callable[[str], str] = str
     current_section = ""
     seen_title = False
 
-    for line, start in zip(lines, offsets):
+    for line, start in zip(lines, offsets, strict=True):
         stripped = line.strip()
         if not stripped:
             continue

@@ -93,7 +93,7 @@ class EmbeddingCache:
                 with np.load(path, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
                 if vectors.ndim == 2 and vectors.shape[1] == dim:
-                    self._vectors = dict(zip(keys.tolist(), vectors))
+                    self._vectors = dict(zip(keys.tolist(), vectors, strict=True))
             except (OSError, ValueError, KeyError):
                 self._vectors = {}  # a damaged cache is only a slower build
 
@@ -109,7 +109,7 @@ class EmbeddingCache:
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             vectors = embed([texts[i] for i in part])
-            for i, vector in zip(part, vectors):
+            for i, vector in zip(part, vectors, strict=True):
                 self._vectors[keys[i]] = np.asarray(vector, dtype=np.float32)
             if progress:
                 progress(min(start + batch, len(missing)), len(missing))
@@ -188,16 +188,16 @@ class IndexStore:
         self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray,
         embedder: str, corpus_hash: str,
     ) -> Path:
-        from rag.lexical import BM25Index
-
         import faiss
+
+        from rag.lexical import BM25Index
 
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".build-"))
         try:
             index, setting = make_faiss_index(vectors)
             faiss.write_index(index, str(staging / "vectors.faiss"))
-            atomic_write_json(staging / "chunks.json", [_chunk_json(c, t) for c, t in zip(chunks, tokens)])
+            atomic_write_json(staging / "chunks.json", [_chunk_json(c, t) for c, t in zip(chunks, tokens, strict=True)])
             BM25Index.build(tokens).save(staging / "bm25")
             manifest = Manifest(
                 format_version=FORMAT_VERSION, embedder=embedder, dim=int(vectors.shape[1]),
@@ -223,9 +223,9 @@ class IndexStore:
 
     def read(self, folder: Path, embedder: str, dim: int):
         """Chunks, token lists, FAISS index and BM25 index of one version, validated."""
-        from rag.lexical import BM25Index
-
         import faiss
+
+        from rag.lexical import BM25Index
 
         manifest = self.read_manifest(folder)
         if manifest.format_version != FORMAT_VERSION:
