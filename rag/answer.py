@@ -273,7 +273,7 @@ class Answerer:
 
     def _deadline(self, query: Query, hits: list[Hit], content: str) -> Answer:
         ranked = self._ranked(query, hits, content)
-        pool = self._pool(query, ranked)
+        pool = ranked[:1] if query.item is not None else ranked[:3]  # a deadline may sit in a neighbour
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
             d.sentence == e.quote for d in e.item.deadlines)]
         best = self._best(candidates, content)
@@ -320,6 +320,10 @@ class Answerer:
         strength = 0.0 if best is None else max(
             support(content, best.quote), self._item_strength(best.item, query, content) if best.item else 0.0)
         if best is None or self._unsupported(query, content, strength) or self._lacks_facet(query, best.quote):
+            fact = self._fact(query, hits, content)  # 「号码是多少」「目标是啥」: the number is in the text
+            if not fact.refused and query.facet is None and fact.citations and \
+                    re.search(r"[0-9一二三四五六七八九十两]", fact.citations[0].quote):
+                return fact
             return self.refuse(query, "文件中没有写这个数量", hits, near=pool[:3])
         where = _label(best.item) if best.item else "总体思路部分"
         text = f"{where}写道:{best.quote}"

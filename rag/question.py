@@ -30,7 +30,7 @@ UNKNOWN_UNIT = re.compile(r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|�
 CUES: dict[str, re.Pattern[str]] = {
     "meta": re.compile(
         r"发布时间|发布日期|什么时候发布|哪天发布|何时发布|什么时候(?:出|印发|发)的|哪天出的|发的文|印发|索引号|文号|"
-        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件"
+        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号"
     ),
     "deadline": re.compile(
         r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
@@ -40,22 +40,28 @@ CUES: dict[str, re.Pattern[str]] = {
     "units": re.compile(
         r"配合|(?:协同|协助|参与)(?:的)?(?:部门|单位|有谁|是谁|的有)|(?:一起|一块|一道|共同)(?:来)?(?:负责|管|抓|干|做|牵头)|"
         r"除了.{0,12}(?:还有|外)|还有谁|"
-        r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|"
+        r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|(?:哪些|哪几个|几个)责任(?:单位|部门)|"
+        r"责任单位有哪些|有哪些单位|"
         r"(?:哪些|哪几个|哪几家|几个)(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工"
     ),
     "lead": re.compile(
         r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁|由哪|"
-        r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构|局)|第一责任|负总责"
+        r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构|局|口子|科室|口)|第一责任|负总责"
     ),
     "list": re.compile(
         r"哪些条|哪几条|哪些条目|条目有哪些|条目都有|哪几项工作|哪些工作|有几条|多少条|一共几条|共几条|列出|所有条目|全部条目|"
-        r"哪些地方提|哪些段落|在哪几|出现在|提到了?.{0,12}的(?:有|是)"
+        r"哪些地方提|哪些段落|在哪几|出现在|提到了?.{0,12}的(?:有|是)|列一下条目|列个清单|哪些领域|哪些行业"
     ),
     "overview": re.compile(
         r"总体思路|总的思路|整体思路|指导思想|总目标|目标|十项|重点工作|重点任务|主要任务|概况|概述|"
         r"主要内容|主要讲|总共几部分|几个部分|哪几部分|哪几个方面|主线|抓手|以什么为重点"
     ),
 }
+DEPARTMENT_LIST = re.compile(
+    r"哪些|哪几|几条|多少条|清单|列出|列一下|全部|所有|每一条|职责|参与|参于|涉及|什么工作|什么事|管什么|干什么|负责什么"
+)
+TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
+GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度".split())
 # What is left of a department question once the name is gone: 「负责哪些工作」「涉及几条」…
 DEPARTMENT_ASK = re.compile("|".join(sorted(
     """哪些 什么 几条 多少条 哪几条 哪几项 几项 涉及 涉及到 牵涉 牵涉到 牵扯 牵扯到 参与 配合 牵头 挑头 主抓 领头 带头 负责 承担 管 干 做 搞 职责 任务
@@ -71,7 +77,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
     "money": (re.compile(r"预算|经费|多少钱|资金多少|拨款|花了多少|投入多少|万元|亿元|费用"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
-    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|姓什么|名字|是哪位)|叫什么名字|姓名"),
+    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|姓什么|的名字|是哪位)|姓名"),
                re.compile(r"(?:同志|先生|女士)")),
     "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
                 re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
@@ -79,7 +85,8 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                   re.compile(r"\d+\s*(?:起|人死亡|名)")),
     "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
-    "names": (re.compile(r"具体是哪几家|是哪几家|企业名单|(?<!黑)名单|都叫什么|叫什么名字|分别叫"),
+    "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
+                         r"企业名单|(?<!黑)名单"),
               re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
     "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方"),
                  re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
@@ -137,10 +144,12 @@ class QuestionAnalyzer:
 
     def __init__(
         self, directory: Directory, corpus_text: str, item_numbers: set[int],
-        sections: list[tuple[str, str]] = (),
+        sections: list[tuple[str, str]] = (), titles: list[str] = (),
     ) -> None:
         self.sections = list(sections)  # (numeral, title)
         self.synonyms = {t: w for t, w in load_synonyms().items() if t in corpus_text}
+        self.topic_grams = _topic_bigrams(titles) | {g for t, ws in self.synonyms.items()
+                                                      for w in [t, *ws] for g in _grams(w)}
         self.directory = directory
         self.corpus_text = corpus_text
         self.item_numbers = item_numbers
@@ -194,6 +203,10 @@ class QuestionAnalyzer:
                 return f"文件是本市的工作要点,没有关于{place}的内容"
         return None
 
+    def _topical(self, text: str) -> bool:
+        """Does the text name a topic of some item (its title's words, or a synonym of them)?"""
+        return bool(_grams(text) & self.topic_grams)
+
     def _unknown_unit(self, text: str) -> str | None:
         for m in UNKNOWN_UNIT.finditer(text):
             name, base = m.group(0), m.group(1)
@@ -232,7 +245,8 @@ class QuestionAnalyzer:
             return "overview"
         if CUES["deadline"].search(text):
             return "deadline"
-        if departments and item is None and _department_ask(rest):
+        if departments and item is None and (
+                _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
             return "department"
         if CUES["units"].search(rest):
             return "units"
@@ -247,6 +261,18 @@ class QuestionAnalyzer:
         if CUES["overview"].search(text):
             return "overview"
         return "fact"
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _topic_bigrams(titles: list[str]) -> set[str]:
+    """Bigrams that say what an item is about: its title less the verbs and generic words."""
+    out: set[str] = set()
+    for title in titles:
+        out |= _grams(TITLE_VERB.sub("", title))
+    return out - GENERIC_TITLE_GRAMS
 
 
 def _overlap(text: str, title: str) -> float:
