@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.chunks import header_quote
-from rag.evidence import bigrams, content_text, rank_items, support, title_match
+from rag.evidence import bigrams, content_text, idf_weights, rank_items, support, title_match
 from rag.question import FACETS, Query
 from rag.types import Answer, Citation, Document, Hit, Item
 
@@ -27,11 +27,12 @@ MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the co
 WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
     "发布时间": re.compile(r"发布|印发|出台|发的|哪天|日期|时间"),
-    "索引号": re.compile(r"索引"),
+    "索引号": re.compile(r"索.号|索引"),
     "文号": re.compile(r"文号"),
     "主题分类": re.compile(r"主题|分类"),
     "体裁分类": re.compile(r"体裁"),
 }
+GOAL_WORDS = re.compile(r"主线|抓手|目标|重点(?=[?？]?$)|为重点")
 GUIDING_CUE = re.compile(r"总体思路|总的思路|整体思路|工作思路")
 ANSWER_TYPE = re.compile(r"(?:哪些|什么|哪几(?:个|项|种|类|样)?|哪(?:两|三|四|五)(?:个|项|种)|啥)([\u4e00-\u9fff]{2})")
 DOCUMENT_NOUNS = {"文件", "规定", "办法", "标准", "规范", "条例", "细则", "意见", "手册", "导则", "清单"}
@@ -102,6 +103,8 @@ class Answerer:
         self.by_title = {d.title: d for d in docs}
         self.items = {(d.title, it.number): it for d in docs for it in d.items}
         self.vocabulary = vocabulary  # every character bigram of the corpus
+        passages = [s for it in self.items.values() for s in it.sentences] + [p for d in docs for p in d.preamble]
+        self.idf = idf_weights(passages)
         self.phraser = phraser
 
     # -- entry -------------------------------------------------------------------------------
@@ -168,7 +171,12 @@ class Answerer:
             doc = self.docs[0]
             item = doc.item(query.item)
             return [item] if item else []
-        return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content)]
+        return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content, self.idf)]
+
+    def _support(self, content: str, evidence: str) -> float:
+        """IDF-weighted support, for choosing between evidence; the refusal gates use the plain
+        share of bigrams, which typos and everyday words do not push down as hard."""
+        return support(content, evidence, self.idf)
 
     def _pool(self, query: Query, ranked: list[Item]) -> list[Item]:
         """The items whose sentences may answer: the named one, the one whose title the question
@@ -189,7 +197,7 @@ class Answerer:
         if query.item is None:
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
-            strength = max(support(content, item.text), title_match(query.text, item))
+            strength = max(support(content, item.text), title_match(query.retrieval_text, item))
             why = self._unsupported(query, content, strength)
             if why:
                 return self.refuse(query, why, hits, near=ranked[:3])
@@ -210,7 +218,7 @@ class Answerer:
     def _score(self, e: Evidence, content: str) -> float:
         """Text support, plus the sentence's own retrieval score, plus a match of the asked-for
         kind of thing (哪些制度 → a sentence about 制度; 哪两个文件 → a sentence citing 《…》)."""
-        score = e.score + support(content, e.quote)
+        score = e.score + self._support(content, e.quote)
         score += 8 * self._hit_scores.get((e.doc.title, e.item.number if e.item else None, e.quote), 0.0)
         if self._answer_type:
             noun = self._answer_type.group(1)
@@ -288,8 +296,8 @@ class Answerer:
             why = f"{_label(target)}没有写明完成时限" if target else "没有找到写明时限的条目"
             return self.refuse(query, why, hits, near=pool[:3])
         item = best.item
-        best_support = support(content, best.quote)
-        deadlines = [d for d in item.deadlines if support(content, d.sentence) >= best_support - 0.2]
+        best_support = self._support(content, best.quote)
+        deadlines = [d for d in item.deadlines if self._support(content, d.sentence) >= best_support - 0.2]
         lines, cites = [], []
         for d in deadlines:
             read = d.normalized if d.normalized == d.text else f"{d.normalized}(原文“{d.text}”)"
@@ -331,6 +339,22 @@ class Answerer:
         return Answer(query.text, text, [cite], False, query.kind,
                       focus={"items": [best.item.number] if best.item else []})
 
+    def _preamble_clause(self, query: Query, word: str, content: str) -> Answer | None:
+        """「主线是什么」「目标是啥」: the preamble clause that uses the very word, with what follows;
+        where several do, the one whose neighbourhood supports the rest of the question best."""
+        windows = []
+        for doc in self.docs:
+            for sentence in doc.preamble:
+                spans = _clauses(sentence)
+                for i, (a, b) in enumerate(spans):
+                    if word in sentence[a:b]:
+                        window = sentence[spans[max(0, i - 1)][0] : spans[min(len(spans) - 1, i + 3)][1]]
+                        windows.append((self._support(content, window), -len(windows), doc, window))
+        if not windows:
+            return None
+        _, _, doc, window = max(windows)
+        return Answer(query.text, f"总体思路部分:{window}", [_cite(doc, None, window)], False, query.kind)
+
     def _preamble_candidates(self, keep=lambda s: True) -> list[Evidence]:
         out = []
         for doc in self.docs:
@@ -342,7 +366,7 @@ class Answerer:
                     if keep(window):
                         centre = sentence[spans[i][0] : spans[i][1]]
                         retrieved = 8 * self._hit_scores.get((doc.title, None, sentence), 0.0)
-                        out.append(Evidence(doc, None, window, 0.5 * support(self._content, centre) - 0.1 + retrieved))
+                        out.append(Evidence(doc, None, window, 0.5 * self._support(self._content, centre) - 0.1 + retrieved))
         return out
 
     def _fact(self, query: Query, hits: list[Hit], content: str) -> Answer:
@@ -461,6 +485,10 @@ class Answerer:
             if sentence:
                 return Answer(query.text, f"总体思路部分:{sentence}", [_cite(doc, None, sentence)], False,
                               query.kind)
+        for word in GOAL_WORDS.findall(query.text):
+            answer = self._preamble_clause(query, word, content)
+            if answer:
+                return answer
         if SECTION_LIST_CUE.search(query.text):
             heads = ";".join(s.heading for s in doc.sections)
             intro = next((s for s in doc.preamble if re.search(r"[一二三四五六七八九十]+项", s)), None)

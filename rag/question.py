@@ -57,6 +57,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"主要内容|主要讲|总共几部分|几个部分|哪几部分|哪几个方面|主线|抓手|以什么为重点"
     ),
 }
+GOAL_WORDS = re.compile(r"总体思路|指导思想|总目标|目标|主线|抓手|以什么为重点")
 DEPARTMENT_LIST = re.compile(
     r"哪些|哪几|几条|多少条|清单|列出|列一下|全部|所有|每一条|职责|参与|参于|涉及|什么工作|什么事|管什么|干什么|负责什么"
 )
@@ -144,12 +145,12 @@ class QuestionAnalyzer:
 
     def __init__(
         self, directory: Directory, corpus_text: str, item_numbers: set[int],
-        sections: list[tuple[str, str]] = (), titles: list[str] = (),
+        sections: list[tuple[str, str]] = (), titles: list[str] = (), item_texts: list[str] = (),
     ) -> None:
         self.sections = list(sections)  # (numeral, title)
         self.synonyms = {t: w for t, w in load_synonyms().items() if t in corpus_text}
-        self.topic_grams = _topic_bigrams(titles) | {g for t, ws in self.synonyms.items()
-                                                      for w in [t, *ws] for g in _grams(w)}
+        topic = _topic_bigrams(titles) | {g for t, ws in self.synonyms.items() for w in [t, *ws] for g in _grams(w)}
+        self.topic_grams = topic - _common_bigrams(item_texts)
         self.directory = directory
         self.corpus_text = corpus_text
         self.item_numbers = item_numbers
@@ -243,6 +244,8 @@ class QuestionAnalyzer:
             return "section"
         if CUES["meta"].search(text) and item is None:
             return "overview"
+        if GOAL_WORDS.search(text) and item is None and not departments:
+            return "overview"
         if CUES["deadline"].search(text):
             return "deadline"
         if departments and item is None and (
@@ -273,6 +276,15 @@ def _topic_bigrams(titles: list[str]) -> set[str]:
     for title in titles:
         out |= _grams(TITLE_VERB.sub("", title))
     return out - GENERIC_TITLE_GRAMS
+
+
+def _common_bigrams(texts: list[str], share: float = 0.25) -> set[str]:
+    """Bigrams in more than ``share`` of the items (安全, 生产, 监管 …): they name no one topic."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for g in _grams(text):
+            counts[g] = counts.get(g, 0) + 1
+    return {g for g, n in counts.items() if n > share * max(1, len(texts))}
 
 
 def _overlap(text: str, title: str) -> float:

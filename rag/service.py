@@ -134,7 +134,8 @@ class Service:
         text = "\n".join(d.text for d in docs)
         analyzer = QuestionAnalyzer(directory, text, {it.number for d in docs for it in d.items},
                                     [(s.numeral, s.title) for d in docs for s in d.sections],
-                                    [it.title for d in docs for it in d.items])
+                                    [it.title for d in docs for it in d.items],
+                                    [it.text for d in docs for it in d.items])
         retriever.search(docs[0].title, k=1)  # load jieba's dictionary and the model now, not on a user's question
         vocabulary = frozenset(g for d in docs for g in bigrams(d.text))
         answerer = Answerer(docs, vocabulary=vocabulary)

@@ -14,11 +14,26 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = json.loads((ROOT / "eval" / "config.json").read_text("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def report(service):
-    cases = load_cases(ROOT / "eval" / CONFIG["questions"])
+def _evaluate(service, name):
+    cases = load_cases(ROOT / "eval" / name)
     texts = {d.title: d.text for d in service.documents()}
     return evaluate(lambda q, h: service.ask(q, h), cases, texts.get)
+
+
+@pytest.fixture(scope="module")
+def report(service):
+    return _evaluate(service, CONFIG["questions"])
+
+
+def _assert_bars(report):
+    t = CONFIG["thresholds"]
+    failures = [(o.case.id, o.reasons) for o in report.failures]
+    assert report.overall >= t["overall_accuracy"], failures
+    for kind, row in report.by_kind.items():
+        assert row["accuracy"] >= t["kind_accuracy"], (kind, row, failures)
+    assert report.oos_refused >= t["oos_refused"]
+    assert report.wrongly_refused <= t["wrongly_refused_max"]
+    assert report.quotes_verified
 
 
 def test_eval_set_is_big_and_covers_every_item(report):
@@ -32,13 +47,14 @@ def test_eval_set_is_big_and_covers_every_item(report):
 
 
 def test_accuracy_meets_the_bars(report):
-    t = CONFIG["thresholds"]
-    failures = [(o.case.id, o.reasons) for o in report.failures]
-    assert report.overall >= t["overall_accuracy"], failures
-    for kind, row in report.by_kind.items():
-        assert row["accuracy"] >= t["kind_accuracy"], (kind, row, failures)
-    assert report.oos_refused >= t["oos_refused"]
-    assert report.wrongly_refused <= t["wrongly_refused_max"]
+    _assert_bars(report)
+
+
+@pytest.mark.parametrize("name", ["heldout.jsonl", "conversations.jsonl"])
+def test_other_sets_meet_the_bars(service, name):
+    """heldout.jsonl was written blind (first run 86%: its failures fixed the mechanisms, and
+    it stays as a check); conversations.jsonl holds multi-turn follow-ups."""
+    _assert_bars(_evaluate(service, name))
 
 
 def test_every_quote_is_an_exact_substring(report, service):
