@@ -3,7 +3,9 @@ supports it. Pure functions over text; no index, no model."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from rag.lexical import STOPWORDS
@@ -36,12 +38,30 @@ def bigrams(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def support(question_content: str, evidence: str) -> float:
-    """Share of the question's content bigrams that the evidence contains (typo-tolerant overlap)."""
+def support(question_content: str, evidence: str, weights: Mapping[str, float] | None = None) -> float:
+    """Share of the question's content bigrams that the evidence contains (typo-tolerant overlap),
+    each bigram weighted by how rare it is in the corpus when ``weights`` (IDF) are given:
+    「主线」 counts for more than 「安全」."""
     q = bigrams(question_content)
     if not q:
         return 0.0
-    return len(q & bigrams(evidence)) / len(q)
+    if weights is None:
+        return len(q & bigrams(evidence)) / len(q)
+    unknown = weights.get("", 1.0)
+    total = sum(weights.get(g, unknown) for g in q)
+    return sum(weights.get(g, unknown) for g in q & bigrams(evidence)) / total
+
+
+def idf_weights(passages: list[str]) -> dict[str, float]:
+    """IDF of every bigram over the passages; the key "" holds the weight of an unseen bigram."""
+    df: dict[str, int] = {}
+    for passage in passages:
+        for g in bigrams(passage):
+            df[g] = df.get(g, 0) + 1
+    n = len(passages)
+    weights = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
+    weights[""] = math.log((n + 1) / 0.5)
+    return weights
 
 
 def title_match(question: str, item: Item) -> float:
@@ -61,6 +81,7 @@ SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence that covers
 
 def rank_items(
     hits: list[Hit], items: dict[tuple[str, int], Item], question: str, content: str,
+    weights: Mapping[str, float] | None = None,
 ) -> list[tuple[tuple[str, int], float]]:
     """Items ordered by retrieval (fused scores of their chunks), title match and text support."""
     per_item: dict[tuple[str, int], list[float]] = {}
@@ -70,7 +91,7 @@ def rank_items(
     # The best chunk counts, the runner-up a little: a long item must not win by many weak hits.
     score = {key: s[0] + 0.3 * (s[1] if len(s) > 1 else 0.0) for key, s in per_item.items()}
     for key, item in items.items():
-        best_sentence = max((support(content, s) for s in item.sentences), default=0.0)
+        best_sentence = max((support(content, s, weights) for s in item.sentences), default=0.0)
         bonus = TITLE_WEIGHT * title_match(question, item) + SENTENCE_WEIGHT * best_sentence
         if key in score or bonus >= 0.03:
             score[key] = score.get(key, 0.0) + bonus
