@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.chunks import header_quote
+from rag.citations import cite as _cite
+from rag.citations import clauses as _clauses
+from rag.citations import label as _label
 from rag.evidence import bigrams, content_text, idf_weights, rank_items, support, title_match
+from rag.listings import Listings, Refusal
 from rag.question import FACETS, Query
-from rag.types import Answer, Citation, Document, Hit, Item
+from rag.types import Answer, Document, Hit, Item
 
 RULE_TEXT = {
     "explicit": "原文明确写明“牵头”",
@@ -37,7 +41,6 @@ GUIDING_CUE = re.compile(r"总体思路|总的思路|整体思路|工作思路")
 ANSWER_TYPE = re.compile(r"(?:哪些|什么|哪几(?:个|项|种|类|样)?|哪(?:两|三|四|五)(?:个|项|种)|啥)([\u4e00-\u9fff]{2})")
 DOCUMENT_NOUNS = {"文件", "规定", "办法", "标准", "规范", "条例", "细则", "意见", "手册", "导则", "清单"}
 TIME_UNITS = ("小时", "天", "日", "个月", "年")
-LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
 TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
 SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
 
@@ -54,44 +57,6 @@ class Evidence:
     score: float
 
 
-def _cite(doc: Document, item: Item | None, quote: str, section: str | None = None) -> Citation:
-    if quote not in doc.text:  # the contract: quotes are exact substrings of the source
-        raise AssertionError(f"quote is not in the source: {quote[:40]}")
-    return Citation(
-        doc=doc.title, item=item.number if item else None,
-        section=item.section if item else section,
-        title=item.title if item else (_section_title(doc, section) or "总体思路"), quote=quote,
-    )
-
-
-def _section_title(doc: Document, numeral: str | None) -> str | None:
-    section = doc.section(numeral) if numeral else None
-    return section.title if section else None
-
-
-def _label(item: Item) -> str:
-    return f"第{item.number}条“{item.title}”"
-
-
-def _item_head(item: Item) -> str:
-    """The item's number, title and first body sentence, exactly as written."""
-    first_body = next((s for s in item.sentences[1:] if s), "") if len(item.sentences) > 1 else ""
-    head = item.sentences[0] if item.sentences else item.text
-    if first_body and item.text.find(first_body) >= 0:
-        end = item.text.find(first_body) + len(first_body)
-        return item.text[:end]
-    return head
-
-
-def _clauses(sentence: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for m in re.finditer(r"[,,:]", sentence):
-        spans.append((start, m.start()))
-        start = m.end()
-    spans.append((start, len(sentence)))
-    return [(a, b) for a, b in spans if b > a]
-
-
 class Answerer:
     """``vocabulary`` lets it tell a question about something the corpus never mentions
     (疫苗, 房价) from one that words a real topic differently."""
@@ -105,10 +70,11 @@ class Answerer:
         self.vocabulary = vocabulary  # every character bigram of the corpus
         passages = [s for it in self.items.values() for s in it.sentences] + [p for d in docs for p in d.preamble]
         self.idf = idf_weights(passages)
+        self.listings = Listings(docs)
         self.phraser = phraser
 
     # -- entry -------------------------------------------------------------------------------
-    def answer(self, query: Query, hits: list[Hit], doc_hint: str | None = None) -> Answer:
+    def answer(self, query: Query, hits: list[Hit]) -> Answer:
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
         content = content_text(query.retrieval_text, list(query.departments) + list(query.unit_mentions))
@@ -396,81 +362,21 @@ class Answerer:
                       focus={"items": [best.item.number] if best.item else []})
 
     def _item(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        item = self.docs[0].item(query.item) if query.item is not None else None
-        if item is None:
-            return self.refuse(query, "没有这一条", hits)
-        section = self._doc(item).section(item.section)
-        head = _item_head(item)
-        text = (f"{_label(item)}(第{item.section}部分“{section.title if section else ''}”):{head}"
-                f" 牵头单位:{'、'.join(item.units.lead) or '未写明'}。")
-        return self._single(query, item, head, text)
+        return self._or_refuse(query, hits, self.listings.item(query))
 
     def _section(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        doc = self.docs[0]
-        section = doc.section(query.section) if query.section else None
-        if section is None:
-            n = len(doc.sections)
-            return self.refuse(query, f"文件只有{n}个部分", hits, near=[])
-        items = [doc.item(n) for n in section.items]
-        listing = ";".join(f"第{i.number}条 {i.title}" for i in items)
-        text = f"第{section.numeral}部分“{section.title}”共{len(items)}条:{listing}。"
-        cites = [_cite(doc, i, i.sentences[0] if i.title_damaged is False else i.title) for i in items]
-        return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [i.number for i in items], "section": section.numeral})
+        return self._or_refuse(query, hits, self.listings.section(query))
 
     def _department(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        name = query.departments[0]
-        rows = sorted((it for it in self.items.values() if name in it.units.departments),
-                      key=lambda it: (it.doc, it.number))
-        if not rows:
-            return self.refuse(query, f"{name}没有出现在任何条目的责任单位中", hits)
-        led = [it for it in rows if name in it.units.lead]
-        if LEADS_ONLY.search(query.text):  # 「市公安局牵头哪些工作」: only the items it leads
-            if not led:
-                return self.refuse(query, f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", hits, near=rows[:3])
-            parts = [f"第{it.number}条 {it.title}" for it in led]
-            text = f"{name}牵头的工作共{len(led)}条:" + ";".join(parts) + "。"
-            if len(rows) > len(led):
-                text += f"另有{len(rows) - len(led)}条为配合单位。"
-            shown = led
-        else:
-            parts = [f"第{it.number}条 {it.title}({'牵头' if it in led else '配合'})" for it in rows]
-            text = f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
-            shown = rows
-        cites = [_cite(self._doc(it), it, it.units.raw) for it in shown]
-        return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [it.number for it in shown], "departments": [name]})
+        return self._or_refuse(query, hits, self.listings.department(query))
 
     def _list(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        term, rows = self._term_items(content)
-        if not rows:
-            return self.refuse(query, "没有条目写到这个内容", hits)
-        parts = [f"第{it.number}条 {it.title}" for it in rows]
-        text = f"提到“{term}”的共{len(rows)}条:" + ";".join(parts) + "。"
-        cites = []
-        for it in rows:
-            quote = next((s for s in it.sentences if term in s), it.title)
-            cites.append(_cite(self._doc(it), it, quote))
-        return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [it.number for it in rows], "term": term})
+        return self._or_refuse(query, hits, self.listings.term(query, content))
 
-    def _term_items(self, content: str) -> tuple[str, list[Item]]:
-        """The longest piece of the question that items contain literally, and all those items."""
-        pieces = [p for p in content.split() if len(p) >= 2]
-        best: tuple[str, list[Item]] = ("", [])
-        for piece in pieces:
-            for length in range(len(piece), 1, -1):
-                if length <= len(best[0]):
-                    break
-                for start in range(0, len(piece) - length + 1):
-                    term = piece[start : start + length]
-                    rows = [it for it in self.items.values() if term in it.title + "。" + it.body]
-                    if rows:
-                        best = (term, sorted(rows, key=lambda it: (it.doc, it.number)))
-                        break
-                if best[0] and len(best[0]) == length:
-                    break
-        return best
+    def _or_refuse(self, query: Query, hits: list[Hit], result: Answer | Refusal) -> Answer:
+        if isinstance(result, Refusal):
+            return self.refuse(query, result.why, hits, near=result.near)
+        return result
 
     def _overview(self, query: Query, hits: list[Hit], content: str) -> Answer:
         doc = self.docs[0]

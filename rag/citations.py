@@ -1,0 +1,46 @@
+"""Citations: every quote checked to be exact source text, and the labels answers use."""
+
+from __future__ import annotations
+
+import re
+
+from rag.types import Citation, Document, Item
+
+
+def cite(doc: Document, item: Item | None, quote: str, section: str | None = None) -> Citation:
+    if quote not in doc.text:  # the contract: quotes are exact substrings of the source
+        raise AssertionError(f"quote is not in the source: {quote[:40]}")
+    return Citation(
+        doc=doc.title, item=item.number if item else None,
+        section=item.section if item else section,
+        title=item.title if item else (section_title(doc, section) or "总体思路"), quote=quote,
+    )
+
+
+def section_title(doc: Document, numeral: str | None) -> str | None:
+    section = doc.section(numeral) if numeral else None
+    return section.title if section else None
+
+
+def label(item: Item) -> str:
+    return f"第{item.number}条“{item.title}”"
+
+
+def item_head(item: Item) -> str:
+    """The item's number, title and first body sentence, exactly as written."""
+    first_body = next((s for s in item.sentences[1:] if s), "") if len(item.sentences) > 1 else ""
+    head = item.sentences[0] if item.sentences else item.text
+    if first_body and item.text.find(first_body) >= 0:
+        end = item.text.find(first_body) + len(first_body)
+        return item.text[:end]
+    return head
+
+
+def clauses(sentence: str) -> list[tuple[int, int]]:
+    """Spans of the comma-separated clauses of a sentence."""
+    spans, start = [], 0
+    for m in re.finditer(r"[,,:]", sentence):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if b > a]

@@ -1,0 +1,97 @@
+"""Answers read straight off the parsed structure, no evidence scoring: one item, a section's
+items, every item a department is named in, every item that mentions a term. Lists are complete,
+with their count; each listed item is cited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.citations import cite, item_head, label
+from rag.question import Query
+from rag.types import Answer, Document, Item
+
+LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    why: str
+    near: list[Item] | None = field(default=None)  # None: let the caller point at retrieved items
+
+
+class Listings:
+    def __init__(self, docs: list[Document]) -> None:
+        self.docs = docs
+        self.by_title = {d.title: d for d in docs}
+        self.items = sorted((it for d in docs for it in d.items), key=lambda it: (it.doc, it.number))
+
+    def _doc(self, item: Item) -> Document:
+        return self.by_title[item.doc]
+
+    def item(self, query: Query) -> Answer | Refusal:
+        item = self.docs[0].item(query.item) if query.item is not None else None
+        if item is None:
+            return Refusal("没有这一条")
+        section = self._doc(item).section(item.section)
+        head = item_head(item)
+        text = (f"{label(item)}(第{item.section}部分“{section.title if section else ''}”):{head}"
+                f" 牵头单位:{'、'.join(item.units.lead) or '未写明'}。")
+        return Answer(query.text, text, [cite(self._doc(item), item, head)], False, query.kind,
+                      focus={"items": [item.number], "departments": list(query.departments)})
+
+    def section(self, query: Query) -> Answer | Refusal:
+        doc = self.docs[0]
+        section = doc.section(query.section) if query.section else None
+        if section is None:
+            return Refusal(f"文件只有{len(doc.sections)}个部分", near=[])
+        items = [doc.item(n) for n in section.items]
+        listing = ";".join(f"第{i.number}条 {i.title}" for i in items)
+        text = f"第{section.numeral}部分“{section.title}”共{len(items)}条:{listing}。"
+        cites = [cite(doc, i, i.title if i.title_damaged else i.sentences[0]) for i in items]
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [i.number for i in items], "section": section.numeral})
+
+    def department(self, query: Query) -> Answer | Refusal:
+        name = query.departments[0]
+        rows = [it for it in self.items if name in it.units.departments]
+        if not rows:
+            return Refusal(f"{name}没有出现在任何条目的责任单位中")
+        led = [it for it in rows if name in it.units.lead]
+        if LEADS_ONLY.search(query.text):  # 「市公安局牵头哪些工作」: only the items it leads
+            if not led:
+                return Refusal(f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", near=rows[:3])
+            text = f"{name}牵头的工作共{len(led)}条:" + ";".join(f"第{it.number}条 {it.title}" for it in led) + "。"
+            if len(rows) > len(led):
+                text += f"另有{len(rows) - len(led)}条为配合单位。"
+            shown = led
+        else:
+            parts = [f"第{it.number}条 {it.title}({'牵头' if it in led else '配合'})" for it in rows]
+            text = f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
+            shown = rows
+        cites = [cite(self._doc(it), it, it.units.raw) for it in shown]
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [it.number for it in shown], "departments": [name]})
+
+    def term(self, query: Query, content: str) -> Answer | Refusal:
+        term, rows = self.term_items(content)
+        if not rows:
+            return Refusal("没有条目写到这个内容")
+        text = f"提到“{term}”的共{len(rows)}条:" + ";".join(f"第{it.number}条 {it.title}" for it in rows) + "。"
+        cites = [cite(self._doc(it), it, next((s for s in it.sentences if term in s), it.title)) for it in rows]
+        return Answer(query.text, text, cites, False, query.kind,
+                      focus={"items": [it.number for it in rows], "term": term})
+
+    def term_items(self, content: str) -> tuple[str, list[Item]]:
+        """The longest piece of the question that items contain literally, and all those items."""
+        best: tuple[str, list[Item]] = ("", [])
+        for piece in (p for p in content.split() if len(p) >= 2):
+            for length in range(len(piece), len(best[0]), -1):
+                found = next((
+                    (piece[i : i + length], rows) for i in range(len(piece) - length + 1)
+                    if (rows := [it for it in self.items if piece[i : i + length] in it.title + "。" + it.body])
+                ), None)
+                if found and length >= 2:
+                    best = found
+                    break
+        return best
