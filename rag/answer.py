@@ -296,7 +296,7 @@ class Answerer:
         if best is None or self._unsupported(query, content, strength) or self._lacks_facet(query, best.quote):
             fact = self._fact(query, hits, content)  # 「号码是多少」「目标是啥」: the number is in the text
             if not fact.refused and query.facet is None and fact.citations and \
-                    re.search(r"[0-9一二三四五六七八九十两]", fact.citations[0].quote):
+                    re.search(r"[0-9]+|[一二三四五六七八九十两]+(?:个|项|家|类|条|次|级)", fact.citations[0].quote):
                 return fact
             return self.refuse(query, "文件中没有写这个数量", hits, near=pool[:3])
         where = _label(best.item) if best.item else "总体思路部分"

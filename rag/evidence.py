@@ -72,7 +72,17 @@ def title_match(question: str, item: Item) -> float:
         return 0.0
     if title in question:
         return 1.0
+    if len(title) >= 3 and _near_copy(title, question):
+        return 0.9  # one character off: 民暴器材, 特种设被
     return len(grams & bigrams(question)) / len(grams)
+
+
+def _near_copy(word: str, text: str) -> bool:
+    """``text`` holds ``word`` with one character replaced (a typo or a homophone)."""
+    n = len(word)
+    return any(
+        sum(a != b for a, b in zip(word, text[i : i + n], strict=True)) == 1 for i in range(len(text) - n + 1)
+    )
 
 
 TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
