@@ -211,13 +211,25 @@ class Answerer:
         units = item.units
         if not units.lead:
             return self.refuse(query, f"{_label(item)}没有写明牵头单位", hits, near=[item])
-        text = f"{_label(item)}由{'、'.join(units.lead)}牵头。依据:{RULE_TEXT[units.lead_rule]}。"
+        text = self._yes_no(query, item) + f"{_label(item)}由{'、'.join(units.lead)}牵头。依据:{RULE_TEXT[units.lead_rule]}。"
         text += self._spelling_note(item, units.lead)
         if units.co:
             text += f"配合单位:{'、'.join(units.co)}。"
         if units.local:
             text += f"属地责任:{';'.join(units.local)}。"
         return self._single(query, item, units.raw, text)
+
+    @staticmethod
+    def _yes_no(query: Query, item: Item) -> str:
+        """For 「是不是归应急局管?」: whether the unit asked about leads, before naming the lead."""
+        if not query.departments:
+            return ""
+        asked = query.departments[0]
+        if asked in item.units.lead:
+            return "是。"
+        if asked in item.units.co:
+            return f"不是牵头单位:{asked}是配合单位。"
+        return f"不是:{_label(item)}的责任单位中没有{asked}。"
 
     def _units(self, query: Query, hits: list[Hit], content: str) -> Answer:
         item = self._topic_item(query, hits, content)

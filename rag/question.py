@@ -50,7 +50,7 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "list": re.compile(
         r"哪些条|哪几条|哪些条目|条目有哪些|条目都有|哪几项工作|哪些工作|有几条|多少条|一共几条|共几条|列出|所有条目|全部条目|"
-        r"哪些地方提|哪些段落|在哪几|出现在|出现过|几条里|列全|提到了?.{0,12}的(?:有|是)|列一下条目|列个清单|哪些领域|哪些行业"
+        r"哪些地方提|哪些段落|在哪几|出现在|出现过|几条里|列全|(?:有关|相关|涉及)的条|找出来|都找|提到了?.{0,12}的(?:有|是)|列一下条目|列个清单|哪些领域|哪些行业"
     ),
     "overview": re.compile(
         r"总体思路|总的思路|整体思路|指导思想|总目标|目标|十项|重点工作|重点任务|主要任务|概况|概述|"
@@ -59,7 +59,12 @@ CUES: dict[str, re.Pattern[str]] = {
 }
 GOAL_WORDS = re.compile(r"总体思路|指导思想|总目标|目标|主线|抓手|以什么为重点")
 DEPARTMENT_LIST = re.compile(
-    r"哪些|哪几|几条|多少条|清单|列出|列一下|全部|所有|每一条|职责|参与|参于|涉及|什么工作|什么事|管什么|干什么|负责什么"
+    r"哪些|哪几|几条|几项|多少条|多少项|清单|列出|列一下|全部|所有|每一条|分别|任务|职责|参与|参于|涉及|什么工作|什么事|"
+    r"管什么|干什么|负责什么"
+)
+# 「燃气安全是不是归应急局管?」: a yes/no question about who leads; the answer names the lead.
+LEAD_YESNO = re.compile(
+    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?(?:吗|嘛|不|么)"
 )
 TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
 GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度".split())
@@ -70,7 +75,8 @@ DEPARTMENT_ASK = re.compile("|".join(sorted(
     都 些 有 要 哪 请问 一下 我 想 知道 文件 里面 这个 那边 这边 那 还 是 条 几 多少 该 个 啥 呀 么 需要 具体 主要 方面 安全生产
     相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来""".split(), key=len, reverse=True)))
 CHITCHAT = re.compile(
-    r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气|吃饭|唱歌|讲个故事|"
+    r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气(?:怎么样|如何|好吗|预报)|"
+    r"(?:今天|明天|最近)(?:的)?天气|吃饭了|唱首歌|讲个故事|"
     r"帮我写|帮忙写|写一份|写一篇|写个|起草一份|翻译"
 )
 OTHER_ISSUER = re.compile(r"(国务院|国家|应急管理部|省政府|省委|省应急管理厅|[\u4e00-\u9fff]{1,4}(?:部|省|厅))(?:的)?(?:20\d\d年)?(?:的)?(?:安全生产)?工作要点")
@@ -249,6 +255,8 @@ class QuestionAnalyzer:
             return "overview"
         if CUES["deadline"].search(text):
             return "deadline"
+        if departments and LEAD_YESNO.search(rest) and self._topical(rest):
+            return "lead"
         if departments and item is None and (
                 _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
             return "department"

@@ -50,9 +50,9 @@ def test_accuracy_meets_the_bars(report):
     _assert_bars(report)
 
 
-@pytest.mark.parametrize("name", ["heldout.jsonl", "blind2.jsonl", "conversations.jsonl"])
+@pytest.mark.parametrize("name", ["heldout.jsonl", "blind2.jsonl", "blind3.jsonl", "conversations.jsonl"])
 def test_other_sets_meet_the_bars(service, name):
-    """heldout.jsonl and blind2.jsonl were written blind (first runs 86% and 88.8%: their failures
+    """heldout, blind2 and blind3 were written blind (first runs 86%, 88.8%, 93.3%: their failures
     fixed the mechanisms, and they stay as checks); conversations.jsonl holds multi-turn follow-ups."""
     _assert_bars(_evaluate(service, name))
 
@@ -83,6 +83,12 @@ def test_alias_forms_reach_the_same_department(service):
     a = service.ask("安委办负责哪些工作?")
     assert [c.item for c in a.citations] == [5, 6, 7, 8, 40]
     assert "市安全生产委员会办公室" in a.answer
+
+
+def test_yes_no_lead_question_names_the_real_lead(service):
+    a = service.ask("燃气安全是不是归应急局管?")
+    assert a.answer.startswith("不是") and "市城管执法局" in a.answer and a.citations[0].item == 23
+    assert service.ask("燃气安全是不是城管执法局牵头?").answer.startswith("是。")
 
 
 def test_deadline_reads_damaged_dates(service):
