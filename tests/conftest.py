@@ -22,6 +22,22 @@ def home(tmp_path_factory) -> Path:
     return root
 
 
+# Keys the shared API server accepts: each API test module uses its own (test_api, test_api_openai,
+# test_api_schema), so a module's requests are told apart in the server's rate limiter.
+API_KEYS = ("test-key-0123456789", "openai-test-key-0123", "schema-test-key-0123")
+
+
+@pytest.fixture(scope="session")
+def api_server(tmp_path_factory):
+    """One real ``rag serve`` (uvicorn) on a free loopback port for the API test modules."""
+    from rag.api_process import ServerProcess
+
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {"RAG_API_KEYS": ",".join(API_KEYS)}
+    with ServerProcess(["--rate-limit", "0"], env=env, cwd=ROOT, log=log) as srv:
+        yield srv
+
+
 @pytest.fixture(scope="session")
 def service(home):
     from rag.service import Service

@@ -15,10 +15,8 @@ QUESTION = "燃气安全由谁牵头?"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with ServerProcess(["--rate-limit", "0"], env={"RAG_API_KEYS": KEY}, cwd=ROOT, log=log) as srv:
-        yield srv
+def server(api_server: ServerProcess) -> ServerProcess:
+    return api_server  # shared by the API modules (tests/conftest.py); KEY is one of its keys
 
 
 @pytest.fixture(scope="module")

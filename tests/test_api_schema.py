@@ -40,10 +40,8 @@ checks.positive_data_acceptance.enabled = false
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with ServerProcess(["--rate-limit", "0"], env={"RAG_API_KEYS": KEY}, cwd=ROOT, log=log) as srv:
-        yield srv
+def server(api_server: ServerProcess) -> ServerProcess:
+    return api_server  # shared by the API modules (tests/conftest.py); KEY is one of its keys
 
 
 def test_schemathesis_finds_no_failure(server: ServerProcess, tmp_path: Path) -> None:
