@@ -13,6 +13,8 @@ from rag.types import Hit, Item
 
 # Words that open an item title but say nothing of its topic (加强, 完善 …).
 TITLE_VERBS = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
+# Title words that name no topic (强化信息安监建设 is about 信息安监, not 建设).
+GENERIC_TITLE_WORDS = frozenset({"建设", "工作", "安全", "机制", "体系", "力度", "作用", "设建"})
 NON_CONTENT = re.compile(r"[\s\W_0-9a-zA-Z]")
 
 
@@ -67,7 +69,7 @@ def idf_weights(passages: list[str]) -> dict[str, float]:
 def title_match(question: str, item: Item) -> float:
     """How much of the item's topical title the question names (燃气 in 燃气安全由谁牵头 → 1.0)."""
     title = TITLE_VERBS.sub("", item.title)
-    grams = bigrams(title)
+    grams = bigrams(title) - GENERIC_TITLE_WORDS
     if not grams:
         return 0.0
     if title in question:
