@@ -184,7 +184,10 @@ class Service:
 
 
 def stderr_progress(stage: str, done: int, total: int) -> None:
+    """Progress on stderr: a line redrawn in place on a terminal, the last count elsewhere."""
     if stage.startswith("rebuilding"):
         print(stage, file=sys.stderr, flush=True)
-    elif stage == "embedding":
+    elif stage == "embedding" and sys.stderr.isatty():
         print(f"\rembedding {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    elif stage == "embedding" and done == total:
+        print(f"embedded {total} chunks", file=sys.stderr, flush=True)
