@@ -15,7 +15,7 @@ from rag.chunks import header_quote
 from rag.citations import cite as _cite
 from rag.citations import clauses as _clauses
 from rag.citations import label as _label
-from rag.evidence import bigrams, content_text, idf_weights, rank_items, support, title_match
+from rag.evidence import TitleIndex, bigrams, content_text, idf_weights, rank_items, support, title_match
 from rag.listings import Listings, Refusal
 from rag.question import FACETS, Query
 from rag.types import Answer, Document, Hit, Item
@@ -71,6 +71,7 @@ class Answerer:
         passages = [s for it in self.items.values() for s in it.sentences] + [p for d in docs for p in d.preamble]
         self.idf = idf_weights(passages)
         self.listings = Listings(docs)
+        self.titles = TitleIndex(self.items)
         self.phraser = phraser
 
     # -- entry -------------------------------------------------------------------------------
@@ -137,7 +138,8 @@ class Answerer:
             doc = self.docs[0]
             item = doc.item(query.item)
             return [item] if item else []
-        return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content, self.idf)]
+        return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content, self.idf,
+                                                          self.titles.lookup(query.retrieval_text))]
 
     def _support(self, content: str, evidence: str) -> float:
         """IDF-weighted support, for choosing between evidence; the refusal gates use the plain

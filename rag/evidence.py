@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from rag.lexical import STOPWORDS
@@ -79,6 +79,26 @@ def title_match(question: str, item: Item) -> float:
     return len(grams & bigrams(question)) / len(grams)
 
 
+class TitleIndex:
+    """Items by the topical bigrams of their titles, so a question finds the items it names
+    without scanning them all."""
+
+    def __init__(self, items: dict[tuple[str, int], Item], max_postings: int = 1000) -> None:
+        postings: dict[str, list[tuple[str, int]]] = {}
+        for key, item in items.items():
+            for g in bigrams(TITLE_VERBS.sub("", item.title)) - GENERIC_TITLE_WORDS:
+                postings.setdefault(g, []).append(key)
+        self._postings = {g: keys for g, keys in postings.items() if len(keys) <= max_postings}
+        self._fuzzy = [(key, item.title) for key, item in items.items()] if len(items) <= 5000 else []
+
+    def lookup(self, question: str) -> list[tuple[str, int]]:
+        found = dict.fromkeys(k for g in bigrams(question) for k in self._postings.get(g, ()))
+        for key, title in self._fuzzy:  # one-character typos share no bigram with short titles
+            if key not in found and len(title) >= 3 and _near_copy(TITLE_VERBS.sub("", title), question):
+                found[key] = None
+        return list(found)
+
+
 def _near_copy(word: str, text: str) -> bool:
     """``text`` holds ``word`` with one character replaced (a typo or a homophone)."""
     n = len(word)
@@ -93,16 +113,20 @@ SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence that covers
 
 def rank_items(
     hits: list[Hit], items: dict[tuple[str, int], Item], question: str, content: str,
-    weights: Mapping[str, float] | None = None,
+    weights: Mapping[str, float] | None = None, titled: Iterable[tuple[str, int]] | None = None,
 ) -> list[tuple[tuple[str, int], float]]:
-    """Items ordered by retrieval (fused scores of their chunks), title match and text support."""
+    """Items ordered by retrieval (fused scores of their chunks), title match and text support.
+    Scored are the retrieved items and ``titled`` (items whose title shares words with the
+    question), or every item when ``titled`` is None: the cost follows the hits, not the corpus."""
     per_item: dict[tuple[str, int], list[float]] = {}
     for hit in hits:
         if hit.chunk.item is not None:
             per_item.setdefault((hit.chunk.doc, hit.chunk.item), []).append(hit.score)
     # The best chunk counts, the runner-up a little: a long item must not win by many weak hits.
     score = {key: s[0] + 0.3 * (s[1] if len(s) > 1 else 0.0) for key, s in per_item.items()}
-    for key, item in items.items():
+    keys = items.keys() if titled is None else dict.fromkeys([*score, *titled])
+    for key in keys:
+        item = items[key]
         best_sentence = max((support(content, s, weights) for s in item.sentences), default=0.0)
         bonus = TITLE_WEIGHT * title_match(question, item) + SENTENCE_WEIGHT * best_sentence
         if key in score or bonus >= 0.03:

@@ -122,7 +122,7 @@ class Service:
         if folder is None:
             raise IndexError_(f"no index in {self.index}; build it with: rag index")
         try:
-            manifest, chunks, _tokens, faiss_index, bm25 = store.read(folder, self.embedder.name, self.embedder.dim)
+            manifest, chunks, faiss_index, bm25 = store.read(folder, self.embedder.name, self.embedder.dim)
         except IndexError_ as exc:
             if force:
                 raise

