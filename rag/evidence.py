@@ -18,7 +18,7 @@ GENERIC_TITLE_WORDS = frozenset({"建设", "工作", "安全", "机制", "体系
 NON_CONTENT = re.compile(r"[\s\W_0-9a-zA-Z]")
 
 
-FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样给叫")
+FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样")
 LONG_STOPWORDS = sorted((w for w in STOPWORDS if len(w) >= 2), key=len, reverse=True)
 
 
