@@ -15,15 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile, ``q`` in [0, 1]; 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+from rag.evaluation import percentile  # one definition for the product's and the benchmark's figures
 
 
 def summary(values: list[float]) -> dict[str, float]:
