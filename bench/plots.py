@@ -31,6 +31,16 @@ def side_by_side(kinds: list[str], recipe_ev5: list[float], ours_acc: list[float
     return _save(fig, path)
 
 
+def _log_axes(ax, xlabel: str, ylabel: str, title: str, legend_size: int = 7) -> None:
+    """Log-log axes with labels, title and a small legend: the scale plots all look alike."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=legend_size)
+
+
 def scale_latency(scale: list[dict[str, Any]], path: Path) -> str:
     sizes = [s["build"]["size"] for s in scale]
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -41,12 +51,7 @@ def scale_latency(scale: list[dict[str, Any]], path: Path) -> str:
         ax.plot(sizes, [s["serve"]["stages_ms"][stage]["p50"] for s in scale], ".:", label=f"{stage} p50")
     ax.axhline(50, color="grey", lw=0.8)
     ax.text(sizes[0], 52, "50 ms", color="grey", fontsize=8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("clauses in the index")
-    ax.set_ylabel("ms per query")
-    ax.set_title("Query latency against corpus size")
-    ax.legend(fontsize=7)
+    _log_axes(ax, "clauses in the index", "ms per query", "Query latency against corpus size", legend_size=7)
     return _save(fig, path)
 
 
@@ -58,21 +63,11 @@ def scale_build(scale: list[dict[str, Any]], extrapolated_embed_s: list[float], 
                        ("faiss_s", "FAISS build"), ("write_s", "whole index write")):
         ax.plot(sizes, [max(x.get(key, 0), 1e-3) for x in t], "o-", label=label)
     ax.plot(sizes, extrapolated_embed_s, "k--", label="embedding (measured rate, extrapolated)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("clauses")
-    ax.set_ylabel("seconds")
-    ax.set_title("Build time")
-    ax.legend(fontsize=7)
+    _log_axes(ax, "clauses", "seconds", "Build time", legend_size=7)
     for part in ("chunks.json", "vectors.faiss", "bm25"):
         ax2.plot(sizes, [s["build"]["disk_bytes"].get(part, 0) / 2**20 for s in scale], "o-", label=part)
     ax2.plot(sizes, [s["serve"]["serving_rss_mb"] for s in scale], "k--", label="serving RSS")
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("clauses")
-    ax2.set_ylabel("MiB")
-    ax2.set_title("Index on disk, memory to serve")
-    ax2.legend(fontsize=7)
+    _log_axes(ax2, "clauses", "MiB", "Index on disk, memory to serve", legend_size=7)
     return _save(fig, path)
 
 
@@ -81,10 +76,5 @@ def flat_vs_hnsw(rows: list[tuple[int, float | None, float | None]], path: Path)
     for col, label in ((1, "flat (exact)"), (2, "HNSW M=32")):
         pts = [(r[0], r[col]) for r in rows if r[col] is not None]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("vectors")
-    ax.set_ylabel("ms per search (p50, depth 50)")
-    ax.set_title("Dense search: flat against HNSW")
-    ax.legend(fontsize=8)
+    _log_axes(ax, "vectors", "ms per search (p50, depth 50)", "Dense search: flat against HNSW", legend_size=8)
     return _save(fig, path)
