@@ -17,7 +17,7 @@ from rag.citations import clauses as _clauses
 from rag.citations import label as _label
 from rag.evidence import TitleIndex, bigrams, content_text, idf_weights, rank_items, support, title_match
 from rag.listings import Listings, Refusal
-from rag.question import FACETS, Query
+from rag.question import CUES, FACETS, Query
 from rag.types import Answer, Document, Hit, Item
 
 RULE_TEXT = {
@@ -30,7 +30,7 @@ RULE_SHORT = {"explicit": "原文写明牵头", "huitong": "“会同”之前�
 MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
 WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
-    "发布时间": re.compile(r"发布|印发|出台|发的|哪天|日期|时间"),
+    "发布时间": re.compile(r"发布|印发|出台|发的|发出|颁布|哪天|日期|时间"),
     "索引号": re.compile(r"索.号|索引"),
     "文号": re.compile(r"文号"),
     "主题分类": re.compile(r"主题|分类"),
@@ -78,7 +78,7 @@ class Answerer:
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
-        content = content_text(query.retrieval_text, list(query.departments) + list(query.unit_mentions))
+        content = content_text(query.retrieval_text, [*query.departments, *query.unit_mentions, *_cue_words(query)])
         self._content = content
         self._hit_scores = {(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits}
         self._answer_type = ANSWER_TYPE.search(query.text)
@@ -417,3 +417,10 @@ class Answerer:
                 _cite(doc, None, s.heading, section=s.numeral) for s in doc.sections]
             return Answer(query.text, text, cites, False, query.kind)
         return self._fact(query, hits, content)
+
+
+def _cue_words(query: Query) -> list[str]:
+    """The words that made the question a lead or units ask (「哪些部门一起管」): they say who is
+    asked for, not about what. (Deadline cues stay: 「多长时间」 is what a duration must support.)"""
+    cue = CUES.get(query.kind) if query.kind in ("lead", "units") else None
+    return [m.group(0) for m in cue.finditer(query.text)] if cue else []

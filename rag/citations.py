@@ -13,8 +13,13 @@ def cite(doc: Document, item: Item | None, quote: str, section: str | None = Non
     return Citation(
         doc=doc.title, item=item.number if item else None,
         section=item.section if item else section,
-        title=item.title if item else (section_title(doc, section) or "总体思路"), quote=quote,
+        title=item.title if item else (section_title(doc, section) or _unnumbered_part(doc, quote)), quote=quote,
     )
+
+
+def _unnumbered_part(doc: Document, quote: str) -> str:
+    """Where a quote outside the items sits: the preamble (总体思路) or the header fields and title."""
+    return "总体思路" if any(quote in sentence for sentence in doc.preamble) else "文件信息"
 
 
 def section_title(doc: Document, numeral: str | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from rag.lexical import STOPWORDS
@@ -19,7 +19,10 @@ NON_CONTENT = re.compile(r"[\s\W_0-9a-zA-Z]")
 
 
 FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样")
-LONG_STOPWORDS = sorted((w for w in STOPWORDS if len(w) >= 2), key=len, reverse=True)
+# Spoken fillers that carry no topic: 「液化气里头掺的是啥东西」「那个提法原话怎么说的」; 今年 is the
+# document's own year.
+FILLERS = frozenset("里头 里面 东西 来着 原话 提法 说法 怎么说 叫什么 叫啥 那边 这边 那块 这块 哪块 玩意 今年".split())
+LONG_STOPWORDS = sorted((w for w in STOPWORDS | FILLERS if len(w) >= 2), key=len, reverse=True)
 
 
 def content_text(text: str, remove: list[str] = ()) -> str:
@@ -112,7 +115,13 @@ def _near_copy(word: str, text: str) -> bool:
 
 
 TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
-SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence that covers it best
+SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence (or two) that covers it best
+
+
+def sentence_windows(sentences: Sequence[str]) -> list[str]:
+    """Each sentence, and each two neighbours together: a question often joins what an item says
+    in two sentences running (复工复产 in one, 网络培训 for 员工 in the next)."""
+    return [*sentences, *(a + b for a, b in zip(sentences, sentences[1:]))]
 
 
 def rank_items(
@@ -131,7 +140,7 @@ def rank_items(
     keys = items.keys() if titled is None else dict.fromkeys([*score, *titled])
     for key in keys:
         item = items[key]
-        best_sentence = max((support(content, s, weights) for s in item.sentences), default=0.0)
+        best_sentence = max((support(content, s, weights) for s in sentence_windows(item.sentences)), default=0.0)
         bonus = TITLE_WEIGHT * title_match(question, item) + SENTENCE_WEIGHT * best_sentence
         if key in score or bonus >= 0.03:
             score[key] = score.get(key, 0.0) + bonus

@@ -12,6 +12,7 @@ from rag.question import Query
 from rag.types import Answer, Document, Item
 
 LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
+WHO = re.compile(r"牵头|挑头|主抓|领头|带头|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,13 @@ class Listings:
         if section is None:
             return Refusal(f"文件只有{len(doc.sections)}个部分", near=[])
         items = [doc.item(n) for n in section.items]
-        listing = ";".join(f"第{i.number}条 {i.title}" for i in items)
+        if WHO.search(query.text):  # 「第三部分谁牵头」: each item with its lead, citing the block
+            listing = ";".join(f"第{i.number}条 {i.title}(牵头:{'、'.join(i.units.lead) or '未写明'})" for i in items)
+            cites = [cite(doc, i, i.units.raw or i.sentences[0]) for i in items]
+        else:
+            listing = ";".join(f"第{i.number}条 {i.title}" for i in items)
+            cites = [cite(doc, i, i.title if i.title_damaged else i.sentences[0]) for i in items]
         text = f"第{section.numeral}部分“{section.title}”共{len(items)}条:{listing}。"
-        cites = [cite(doc, i, i.title if i.title_damaged else i.sentences[0]) for i in items]
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [i.number for i in items], "section": section.numeral})
 

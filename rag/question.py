@@ -23,14 +23,16 @@ SECTION_REF = re.compile(
 LAST_ITEM = re.compile(r"最后一条|最后一项|末条|最末一条")
 LAST_SECTION = re.compile(r"最后一(?:个)?(?:部分|方面|板块|大项)")
 SECTION_WORD = re.compile(r"(?:那|这|哪)一?(?:个)?大?(?:部分|板块|项|块)|部分(?:有|包括|讲|是|下面)")
+# Words that can only mean a section (「这块」 may be just a topic: 「燃气这块谁管」).
+SECTION_WORD_STRONG = re.compile(r"(?:那|这|哪)一?(?:个)?(?:大?部分|板块|大块|大项)|部分(?:有|包括|讲|是|下面)")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
 RELATIVE_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|下年度|上年度|往年|历年")
-UNKNOWN_UNIT = re.compile(r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)")
+UNKNOWN_UNIT = re.compile(r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)(?!长)")  # 局长 is a person
 
 CUES: dict[str, re.Pattern[str]] = {
     "meta": re.compile(
-        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|出的|印发|公布|出台|下发)|发的文|印发|索引号|文号|"
-        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号"
+        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|发出|出的|出来|印发|公布|出台|下发|颁布)|发的文|印发|索引号|文号|"
+        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号|索引"
     ),
     "deadline": re.compile(
         r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
@@ -93,7 +95,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                   re.compile(r"\d+\s*(?:起|人死亡|名)")),
     "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
-    "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
+    "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|(?<!国)家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
                          r"企业名单|(?<!黑)名单"),
               re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
     "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方"),
@@ -238,9 +240,14 @@ class QuestionAnalyzer:
         if LAST_SECTION.search(text):
             return self.sections[-1][0] if self.sections else None
         if SECTION_WORD.search(text):  # 「复工复产那一部分」: a section named by its heading
-            best = max(self.sections, key=lambda s: _overlap(text, s[1]), default=None)
-            if best and _overlap(text, best[1]) >= 0.3:
-                return best[0]
+            by_overlap = max(self.sections, key=lambda s: _overlap(text, s[1]), default=None)
+            if by_overlap and _overlap(text, by_overlap[1]) >= 0.3:
+                return by_overlap[0]
+            # 「讲法治的那部分」: a word of one heading and no other, with a word that can only mean a section
+            shared = sorted(((_shared_topic(text, title), numeral) for numeral, title in self.sections), reverse=True)
+            if SECTION_WORD_STRONG.search(text) and shared and shared[0][0] >= 1 \
+                    and (len(shared) == 1 or shared[0][0] > shared[1][0]):
+                return shared[0][1]
         return None
 
     def _kind(self, text: str, item: int | None, section: str | None, departments: tuple[str, ...]) -> str:
@@ -299,6 +306,14 @@ def _common_bigrams(texts: list[str], share: float = 0.25) -> set[str]:
 def _overlap(text: str, title: str) -> float:
     grams = {title[i : i + 2] for i in range(len(title) - 1)} - {",,"}
     return len({g for g in grams if g in text}) / max(1, len(grams))
+
+
+HEADING_COMMON = frozenset("坚持 安全 全生 生产 水平 提高 提升 强化 推进 扎实 完善".split())
+
+
+def _shared_topic(text: str, heading: str) -> int:
+    """Topical bigrams of a long heading that the text uses (宣传, 舆论 of 「坚持宣传发动,营造浓厚舆论氛围」)."""
+    return len({g for g in _grams(heading) - GENERIC_TITLE_GRAMS - HEADING_COMMON if g in text})
 
 
 def _department_ask(rest: str) -> bool:

@@ -50,9 +50,10 @@ def test_accuracy_meets_the_bars(report):
     _assert_bars(report)
 
 
-@pytest.mark.parametrize("name", ["heldout.jsonl", "blind2.jsonl", "blind3.jsonl", "conversations.jsonl"])
+@pytest.mark.parametrize("name", ["heldout.jsonl", "blind2.jsonl", "blind3.jsonl", "blind4.jsonl",
+                                  "conversations.jsonl"])
 def test_other_sets_meet_the_bars(service, name):
-    """heldout, blind2 and blind3 were written blind (first runs 86%, 88.8%, 93.3%: their failures
+    """heldout and blind2–4 were written blind (first runs 86%, 88.8%, 93.3%, 85%: their failures
     fixed the mechanisms, and they stay as checks); conversations.jsonl holds multi-turn follow-ups."""
     _assert_bars(_evaluate(service, name))
 
@@ -89,6 +90,35 @@ def test_yes_no_lead_question_names_the_real_lead(service):
     a = service.ask("燃气安全是不是归应急局管?")
     assert a.answer.startswith("不是") and "市城管执法局" in a.answer and a.citations[0].item == 23
     assert service.ask("燃气安全是不是城管执法局牵头?").answer.startswith("是。")
+
+
+def test_a_section_named_by_words_of_its_long_heading(service):
+    a = service.ask("营造舆论氛围那一大块有哪些条?")
+    assert [c.item for c in a.citations] == [50, 51, 52, 53, 54] and "第九部分" in a.answer
+    # 「这块」 alone is a topic, not a section: this stays a lead question about one item.
+    assert service.ask("燃气这块谁管").citations[0].item == 23
+
+
+def test_who_leads_a_section_gives_each_items_lead_and_block(service):
+    a = service.ask("第三部分各条由谁牵头?")
+    assert [c.item for c in a.citations] == [9, 10, 11, 12]
+    assert "第9条 全面掌握企业动态(牵头:市应急管理局)" in a.answer
+    items = {it.number: it for it in service.documents()[0].items}
+    assert all(c.quote == items[c.item].units.raw for c in a.citations)
+
+
+def test_spoken_words_are_not_taken_for_units_or_facets(service):
+    """局长 after a bureau is a person, not an unknown unit; 国家 is not a 家 of firms to name."""
+    analyzer = service.state.analyzer
+    assert analyzer.analyze("县区局长培训班谁来办").refusal is None
+    assert analyzer.analyze("要创建的国家级称号叫什么").facet is None
+    assert analyzer.analyze("那几家企业的名单叫什么").facet == "names"
+
+
+def test_header_fields_are_cited_as_document_information(service):
+    a = service.ask("这份要点是哪天发出来的")
+    assert "2020-04-22" in a.answer and a.citations[0].title == "文件信息"
+    assert service.ask("总体思路是什么").citations[0].title == "总体思路"
 
 
 def test_deadline_reads_damaged_dates(service):

@@ -183,3 +183,24 @@ def test_title_index_finds_items_by_title_words_and_typos(service):
     assert ("2020年全市安全生产工作要点", 23) in index.lookup("燃气这块谁管")
     assert ("2020年全市安全生产工作要点", 29) in index.lookup("民暴器材谁牵头")  # one character off
     assert len(index.lookup("你好")) == 0
+
+
+def test_item_ranking_reads_two_neighbouring_sentences_together():
+    """A question that joins two sentences of one item (复工 in one, 网络培训 for 员工 in the next)
+    ranks that item above one whose single sentence covers more of it than either sentence alone."""
+    from rag.evidence import content_text, rank_items
+    from rag.types import Chunk, Hit, Item, Units
+
+    def item(number: int, sentences: tuple[str, ...]) -> Item:
+        text = "".join(sentences)
+        return Item("文件", number, "一", sentences[0][2:4], text, text, sentences,
+                    Units("", (), "none", (), ()), (), ())
+
+    items = {
+        ("文件", 1): item(1, ("1.提示。", "复工期间下发提示,进行安全教育培训。")),
+        ("文件", 2): item(2, ("2.指导。", "组织网络培训。", "复工期间开展大检查。")),
+    }
+    hits = [Hit(Chunk(f"c{n}", "文件", "item", n, "一", "", items[("文件", n)].text, ""), 0.03) for n in (1, 2)]
+    question = "复工期间员工网络培训"
+    ranked = rank_items(hits, items, question, content_text(question))
+    assert [key[1] for key, _ in ranked] == [2, 1]
