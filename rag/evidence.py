@@ -118,10 +118,21 @@ TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
 SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence (or two) that covers it best
 
 
-def sentence_windows(sentences: Sequence[str]) -> list[str]:
-    """Each sentence, and each two neighbours together: a question often joins what an item says
-    in two sentences running (复工复产 in one, 网络培训 for 员工 in the next)."""
-    return [*sentences, *(a + b for a, b in zip(sentences, sentences[1:]))]
+def best_window(content: str, sentences: Sequence[str], weights: Mapping[str, float] | None = None) -> float:
+    """The best support of one sentence, or of two neighbours read together: a question often
+    joins what an item says in two sentences running (复工复产 in one, 网络培训 for 员工 in the
+    next). Sentences end in punctuation, so two together hold just the union of their bigrams."""
+    q = bigrams(content)
+    if not q:
+        return 0.0
+    matched = [q & bigrams(s) for s in sentences]
+    windows = [*matched, *(a | b for a, b in zip(matched, matched[1:]))]
+    if not windows:
+        return 0.0
+    if weights is None:
+        return max(len(m) for m in windows) / len(q)
+    unknown = weights.get("", 1.0)
+    return max(sum(weights.get(g, unknown) for g in m) for m in windows) / sum(weights.get(g, unknown) for g in q)
 
 
 def rank_items(
@@ -140,7 +151,7 @@ def rank_items(
     keys = items.keys() if titled is None else dict.fromkeys([*score, *titled])
     for key in keys:
         item = items[key]
-        best_sentence = max((support(content, s, weights) for s in sentence_windows(item.sentences)), default=0.0)
+        best_sentence = best_window(content, item.sentences, weights)
         bonus = TITLE_WEIGHT * title_match(question, item) + SENTENCE_WEIGHT * best_sentence
         if key in score or bonus >= 0.03:
             score[key] = score.get(key, 0.0) + bonus
