@@ -12,7 +12,7 @@ from rag.question import Query
 from rag.types import Answer, Document, Item
 
 LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
-WHO = re.compile(r"牵头|挑头|主抓|领头|带头|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
+WHO = re.compile(LEADS_ONLY.pattern + r"|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
 @dataclass(frozen=True)
