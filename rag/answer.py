@@ -16,6 +16,7 @@ from rag.citations import cite as _cite
 from rag.citations import clauses as _clauses
 from rag.citations import label as _label
 from rag.evidence import TitleIndex, bigrams, content_text, idf_weights, rank_items, support, title_match
+from rag.fields import counts_in
 from rag.listings import Listings, Refusal
 from rag.question import CUES, FACETS, Query
 from rag.types import Answer, Document, Hit, Item
@@ -78,8 +79,13 @@ class Answerer:
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
-        content = content_text(query.retrieval_text, [*query.departments, *query.unit_mentions, *_cue_words(query)])
+        content = content_text(query.retrieval_text,
+                               [*query.departments, *query.unit_mentions, *_cue_words(query)])
         self._content = content
+        # The refusal gates also leave out everyday words the corpus never uses but has a term for
+        # (网上 → 网络): the term, searched in their place, is what evidence can support.
+        self._gate = content_text(content, list(query.stand_ins)) if query.stand_ins else content
+        self._question_counts = counts_in(query.text)
         self._hit_scores = {(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits}
         self._answer_type = ANSWER_TYPE.search(query.text)
         handler = getattr(self, f"_{query.kind}")
@@ -121,7 +127,7 @@ class Answerer:
         if query.item is not None:
             return None
         share = self._known_share(content)
-        if share == 0.0:
+        if share == 0.0 and strength < MIN_SUPPORT:  # (a count the question repeats still counts)
             return "文件中没有出现问题里的关键词"
         if strength < MIN_SUPPORT and (share is None or share < 0.6 or strength < WEAK_SUPPORT):
             return "没有条目写到问题所说的内容"
@@ -165,8 +171,8 @@ class Answerer:
         if query.item is None:
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
-            strength = max(support(content, item.text), title_match(query.retrieval_text, item))
-            why = self._unsupported(query, content, strength)
+            strength = max(self._gated(item.text), title_match(query.retrieval_text, item))
+            why = self._unsupported(query, self._gate, strength)
             if why:
                 return self.refuse(query, why, hits, near=ranked[:3])
         return item
@@ -202,8 +208,15 @@ class Answerer:
         scored = self._scored(candidates, content)
         return scored[0] if scored else None
 
+    def _gated(self, evidence: str) -> float:
+        """Plain support of the evidence for the question as the refusal gates read it; a count the
+        question repeats from the evidence (「那5家矿」 of 「关闭矿山5家」) is support enough."""
+        if any(c.text in evidence for c in self._question_counts):
+            return max(MIN_SUPPORT, support(self._gate, evidence))
+        return support(self._gate, evidence)
+
     def _item_strength(self, item: Item, query: Query, content: str) -> float:
-        return max(support(content, item.text), title_match(query.retrieval_text, item))
+        return max(self._gated(item.text), title_match(query.retrieval_text, item))
 
     # -- kinds -------------------------------------------------------------------------------
     def _lead(self, query: Query, hits: list[Hit], content: str) -> Answer:
@@ -266,7 +279,7 @@ class Answerer:
             d.sentence == e.quote for d in e.item.deadlines)]
         best = self._best(candidates, content)
         if best is not None and best.item is not None and self._unsupported(
-                query, content, max(support(content, best.quote), self._item_strength(best.item, query, content))):
+                query, self._gate, max(self._gated(best.quote), self._item_strength(best.item, query, content))):
             best = None
         if best is None or best.item is None:
             duration = self._duration(query, pool, content)
@@ -293,7 +306,7 @@ class Answerer:
         candidates = [e for e in self._sentence_candidates(pool[:1]) if e.item and any(
             c.sentence == e.quote and c.unit in TIME_UNITS for c in e.item.counts)]
         best = self._best(candidates, content)
-        if best is None or best.item is None or support(content, best.quote) < MIN_SUPPORT:
+        if best is None or best.item is None or self._gated(best.quote) < MIN_SUPPORT:
             return None
         return Answer(query.text, f"{_label(best.item)}写道:{best.quote}", [_cite(best.doc, best.item, best.quote)],
                       False, query.kind, focus={"items": [best.item.number]})
@@ -306,8 +319,8 @@ class Answerer:
         candidates += self._preamble_candidates(lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
         best = self._best(candidates, content)
         strength = 0.0 if best is None else max(
-            support(content, best.quote), self._item_strength(best.item, query, content) if best.item else 0.0)
-        if best is None or self._unsupported(query, content, strength) or self._lacks_facet(query, best.quote):
+            self._gated(best.quote), self._item_strength(best.item, query, content) if best.item else 0.0)
+        if best is None or self._unsupported(query, self._gate, strength) or self._lacks_facet(query, best.quote):
             fact = self._fact(query, hits, content)  # 「号码是多少」「目标是啥」: the number is in the text
             if not fact.refused and query.facet is None and fact.citations and \
                     re.search(r"[0-9]+|[一二三四五六七八九十两]+(?:个|项|家|类|条|次|级)", fact.citations[0].quote):
@@ -359,10 +372,10 @@ class Answerer:
         if not scored:
             return self.refuse(query, "没有条目写到这个问题", hits, near=pool[:3])
         best = scored[0]
-        strength = support(content, best.quote)
+        strength = self._gated(best.quote)
         if best.item is not None:
-            strength = max(strength, min(self._item_strength(best.item, query, content), support(content, best.quote) + 0.2))
-        why = self._unsupported(query, content, strength)
+            strength = max(strength, min(self._item_strength(best.item, query, content), self._gated(best.quote) + 0.2))
+        why = self._unsupported(query, self._gate, strength)
         if why or self._lacks_facet(query, best.quote):
             return self.refuse(query, why or "文件中没有写这类具体信息", hits,
                                near=[best.item] if best.item else pool[:3])

@@ -13,6 +13,7 @@ from importlib import resources
 
 LEVEL_PREFIXES = ("市", "省", "县", "区")
 GENERIC_UNITS = ("各行业领域主管部门",)
+STEM_FOLLOWERS = "(?=那边|这边|部门|口子)"  # not 方面 or 这块: 「交通方面」 is a topic
 
 
 def _load_short_forms() -> dict[str, list[str]]:
@@ -60,8 +61,15 @@ class Directory:
         self.canonical_names: tuple[str, ...] = tuple(sorted(set(self._canonical.values())))
         self._aliases: dict[str, str] = dict(self._canonical)
         self._add_user_aliases()
+        # 「市场监管那边」「教育部门」: a name without its 局, followed by a word that makes it a unit
+        self._stems = {a[:-1].removeprefix("市"): c for a, c in self._aliases.items()
+                       if a.endswith(("局", "委")) and len(a[:-1].removeprefix("市")) >= 2}
+        self._stems = {stem: c for stem, c in self._stems.items() if stem not in self._aliases}
+        forms = [(re.escape(a), len(a)) for a in self._aliases]
+        forms += [(re.escape(stem) + STEM_FOLLOWERS, len(stem)) for stem in self._stems]
+        # 应急局长 is a person, not the bureau
         self._pattern = re.compile(
-            "|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True))
+            "(?:" + "|".join(f for f, _ in sorted(forms, key=lambda f: -f[1])) + ")(?!长)"
         ) if self._aliases else None
 
     def _add_user_aliases(self) -> None:
@@ -88,7 +96,7 @@ class Directory:
             return []
         found: list[str] = []
         for match in self._pattern.finditer(text):
-            name = self._aliases[match.group(0)]
+            name = self._aliases.get(match.group(0)) or self._stems[match.group(0)]
             if name not in found:
                 found.append(name)
         return found

@@ -18,7 +18,8 @@ GENERIC_TITLE_WORDS = frozenset({"建设", "工作", "安全", "机制", "体系
 NON_CONTENT = re.compile(r"[\s\W_0-9a-zA-Z]")
 
 
-FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样")
+FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样跟")
+A_NOT_A = re.compile(r"([办搞能会要是有管做干行对用算需可该给让])不\1")  # 办不办, 能不能: yes or no, no topic
 # Spoken fillers that carry no topic: 「液化气里头掺的是啥东西」「那个提法原话怎么说的」; 今年 is the
 # document's own year.
 FILLERS = frozenset("里头 里面 东西 来着 原话 提法 说法 怎么说 叫什么 叫啥 那边 这边 那块 这块 哪块 玩意 今年".split())
@@ -29,6 +30,7 @@ def content_text(text: str, remove: list[str] = ()) -> str:
     """The question with cue words, function words and the given names (departments) removed."""
     for word in sorted(remove, key=len, reverse=True):
         text = text.replace(word, " ")
+    text = A_NOT_A.sub(" ", text)
     for word in LONG_STOPWORDS:
         text = text.replace(word, " ")
     text = "".join(" " if ch in FUNCTION_CHARS else ch for ch in text)

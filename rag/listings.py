@@ -83,6 +83,10 @@ class Listings:
         if not rows:
             return Refusal("没有条目写到这个内容")
         text = f"提到“{term}”的共{len(rows)}条:" + ";".join(f"第{it.number}条 {it.title}" for it in rows) + "。"
+        numbers = tuple(it.number for it in rows)
+        if len({it.doc for it in rows}) == 1 and (section := next(
+                (sec for sec in self._doc(rows[0]).sections if sec.items == numbers), None)):
+            text += f"这正是第{section.numeral}部分“{section.title}”的全部条目。"
         cites = [cite(self._doc(it), it, next((s for s in it.sentences if term in s), it.title)) for it in rows]
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [it.number for it in rows], "term": term})

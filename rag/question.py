@@ -20,6 +20,7 @@ ITEM_REF_BARE = re.compile(r"(?<![0-9第.])([0-9]{1,3})\s*(?:条|项)(?![件])")
 SECTION_REF = re.compile(
     r"第\s*([一二三四五六七八九十]{1,3}|[0-9]{1,2})\s*(?:大)?(?:部分|方面|板块|章|节|大项|块)"
 )
+ITEM_REF_LOOSE = re.compile(r"第\s*([0-9]{1,3}|[一二三四五六七八九十两]{1,4})(?![0-9一二三四五六七八九十两年月日天届次批个])")
 LAST_ITEM = re.compile(r"最后一条|最后一项|末条|最末一条")
 LAST_SECTION = re.compile(r"最后一(?:个)?(?:部分|方面|板块|大项)")
 SECTION_WORD = re.compile(r"(?:那|这|哪)一?(?:个)?大?(?:部分|板块|项|块)|部分(?:有|包括|讲|是|下面)")
@@ -27,7 +28,10 @@ SECTION_WORD = re.compile(r"(?:那|这|哪)一?(?:个)?大?(?:部分|板块|项|
 SECTION_WORD_STRONG = re.compile(r"(?:那|这|哪)一?(?:个)?(?:大?部分|板块|大块|大项)|部分(?:有|包括|讲|是|下面)")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
 RELATIVE_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|下年度|上年度|往年|历年")
-UNKNOWN_UNIT = re.compile(r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)(?!长)")  # 局长 is a person
+UNKNOWN_UNIT = re.compile(
+    r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)(?!长)"  # 局长 is a person
+    r"|市([\u4e00-\u9fff]{2,3})办(?:公室)?(?![法理事好])"  # 市人防办; 怎么办 has no 市 before it
+)
 
 CUES: dict[str, re.Pattern[str]] = {
     "meta": re.compile(
@@ -66,7 +70,8 @@ DEPARTMENT_LIST = re.compile(
 )
 # 「燃气安全是不是归应急局管?」: a yes/no question about who leads; the answer names the lead.
 LEAD_YESNO = re.compile(
-    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?(?:吗|嘛|不|么)"
+    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?(?:吗|嘛|不|么)|"
+    r"是\s+(?:的)?(?:吧|吗|嘛|么)"  # 「这摊子是水务局吧」, the unit's name blanked out
 )
 TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
 GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度".split())
@@ -75,7 +80,8 @@ DEPARTMENT_ASK = re.compile("|".join(sorted(
     """哪些 什么 几条 多少条 哪几条 哪几项 几项 涉及 涉及到 牵涉 牵涉到 牵扯 牵扯到 参与 配合 牵头 挑头 主抓 领头 带头 负责 承担 管 干 做 搞 职责 任务
     工作 事 事情 活 条目 是责任单位 责任单位 责任 单位 一共 总共 共 列出来 列出 都列 列一下 全部 所有 出现 名字 在 里 中 的 了 吗 呢 啊
     都 些 有 要 哪 请问 一下 我 想 知道 文件 里面 这个 那边 这边 那 还 是 条 几 多少 该 个 啥 呀 么 需要 具体 主要 方面 安全生产
-    相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来""".split(), key=len, reverse=True)))
+    相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来 点名 提到 提及
+    写到 写了 口子 那块 这块""".split(), key=len, reverse=True)))
 CHITCHAT = re.compile(
     r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气(?:怎么样|如何|好吗|预报)|"
     r"(?:今天|明天|最近)(?:的)?天气|吃饭了|唱首歌|讲个故事|"
@@ -86,7 +92,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
     "money": (re.compile(r"预算|经费|多少钱|资金多少|拨款|花了多少|投入多少|万元|亿元|费用"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
-    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|姓什么|的名字|是哪位)|姓名"),
+    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
                re.compile(r"(?:同志|先生|女士)")),
     "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
                 re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
@@ -116,6 +122,7 @@ class Query:
     refusal: str | None = None  # set when the question is out of scope before retrieval
     search_text: str = ""  # the question plus the document's own terms for the words it used
     unit_mentions: tuple[str, ...] = ()  # the department names as the question wrote them
+    stand_ins: tuple[str, ...] = ()  # everyday words the corpus never uses, each searched as its term
 
     @property
     def retrieval_text(self) -> str:
@@ -189,13 +196,19 @@ class QuestionAnalyzer:
             lo, hi = min(self.item_numbers), max(self.item_numbers)
             refusal, kind = f"文件中没有第{item}条(条目编号为第{lo}–{hi}条)", "out_of_scope"
         return Query(text, kind, item, section, departments, facet, refusal, self.expand(text),
-                     tuple(self.directory.mentions(text)))
+                     tuple(self.directory.mentions(text)), self.stand_ins(text))
 
     def expand(self, text: str) -> str:
         """Add the corpus's own term for each everyday word the question uses (鞭炮 → 烟花爆竹)."""
         extra = [term for term, words in self.synonyms.items()
                  if term not in text and any(w in text for w in words)]
         return f"{text} {' '.join(extra)}" if extra else text
+
+    def stand_ins(self, text: str) -> tuple[str, ...]:
+        """The everyday words of the question that the corpus never uses but has a term for
+        (国标 → 国家标准): they can support nothing themselves, their term does."""
+        return tuple(w for term, words in self.synonyms.items() if term not in text
+                     for w in words if w in text and w not in self.corpus_text)
 
     def _scope_refusal(self, text: str) -> str | None:
         if CHITCHAT.search(text.lower()):
@@ -219,8 +232,8 @@ class QuestionAnalyzer:
 
     def _unknown_unit(self, text: str) -> str | None:
         for m in UNKNOWN_UNIT.finditer(text):
-            name, base = m.group(0), m.group(1)
-            if any(ch in base for ch in "哪个什么这那该各谁某"):
+            name, base = m.group(0), m.group(1) or m.group(2)
+            if any(ch in base for ch in "哪个什么这那该各谁某怎咋里要能会"):
                 continue
             if any(name[i:] in self.plain_text for i in range(len(name) - 1)):
                 continue  # an ordinary word the corpus uses (布局, 格局 …)
@@ -231,7 +244,12 @@ class QuestionAnalyzer:
         if LAST_ITEM.search(text):
             return max(self.item_numbers)
         m = ITEM_REF.search(text) or ITEM_REF_BARE.search(text)
-        return chinese_number(m.group(1)) if m else None
+        if m:
+            return chinese_number(m.group(1))
+        # 「第四十五要干啥」: 条 left out; a number beyond the sections can only be an item
+        m = ITEM_REF_LOOSE.search(text)
+        value = chinese_number(m.group(1)) if m else None
+        return value if value is not None and value > len(self.sections) else None
 
     def _section_ref(self, text: str) -> str | None:
         m = SECTION_REF.search(text)
@@ -254,6 +272,8 @@ class QuestionAnalyzer:
         rest = text
         for alias in sorted(self.directory.all_aliases(), key=len, reverse=True):
             rest = rest.replace(alias, " ")
+        for mention in self.directory.mentions(text):  # 「教育那边」: a name without its 局
+            rest = rest.replace(mention, " ")
         if section and item is None:
             return "section"
         if CUES["meta"].search(text) and item is None:
@@ -262,7 +282,7 @@ class QuestionAnalyzer:
             return "overview"
         if CUES["deadline"].search(text):
             return "deadline"
-        if departments and LEAD_YESNO.search(rest) and self._topical(rest):
+        if departments and LEAD_YESNO.search(rest) and (self._topical(rest) or len(_residue(rest)) >= 4):
             return "lead"
         if departments and item is None and (
                 _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
@@ -316,10 +336,14 @@ def _shared_topic(text: str, heading: str) -> int:
     return len({g for g in _grams(heading) - GENERIC_TITLE_GRAMS - HEADING_COMMON if g in text})
 
 
+def _residue(rest: str) -> str:
+    """What a question says besides the department's name and the words of a 'what do they do' ask."""
+    return re.sub(r"[\s\W_a-zA-Z0-9]", "", DEPARTMENT_ASK.sub("", rest))
+
+
 def _department_ask(rest: str) -> bool:
     """After removing the department's name, is what is left only a 'what do they do' ask?"""
-    residue = re.sub(r"[\s\W_a-zA-Z0-9]", "", DEPARTMENT_ASK.sub("", rest))
-    return len(residue) <= 1
+    return len(_residue(rest)) <= 1
 
 
 _FACET_WORDS = {
