@@ -74,22 +74,17 @@ def stage_clock(into: dict[str, float]) -> Iterator[None]:
 
     original_faiss, original_bm25 = rag.store.make_faiss_index, rag.lexical.BM25Index.build
 
-    def faiss_timed(vectors):
-        start = time.perf_counter()
-        try:
-            return original_faiss(vectors)
-        finally:
-            into["faiss_s"] = time.perf_counter() - start
+    def timed(build, key: str):
+        def run(arg):
+            start = time.perf_counter()
+            try:
+                return build(arg)
+            finally:
+                into[key] = time.perf_counter() - start
+        return run
 
-    def bm25_timed(token_lists):
-        start = time.perf_counter()
-        try:
-            return original_bm25(token_lists)
-        finally:
-            into["bm25_s"] = time.perf_counter() - start
-
-    rag.store.make_faiss_index = faiss_timed
-    rag.lexical.BM25Index.build = bm25_timed
+    rag.store.make_faiss_index = timed(original_faiss, "faiss_s")
+    rag.lexical.BM25Index.build = timed(original_bm25, "bm25_s")
     try:
         yield
     finally:

@@ -122,11 +122,11 @@ class Answerer:
             return None
         return sum(g in self.vocabulary for g in grams) / len(grams)
 
-    def _unsupported(self, query: Query, content: str, strength: float) -> str | None:
+    def _unsupported(self, query: Query, strength: float) -> str | None:
         """Why the best evidence does not answer a topic question, or None when it does."""
         if query.item is not None:
             return None
-        share = self._known_share(content)
+        share = self._known_share(self._gate)
         if share == 0.0 and strength < MIN_SUPPORT:  # (a count the question repeats still counts)
             return "文件中没有出现问题里的关键词"
         if strength < MIN_SUPPORT and (share is None or share < 0.6 or strength < WEAK_SUPPORT):
@@ -172,7 +172,7 @@ class Answerer:
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
             strength = max(self._gated(item.text), title_match(query.retrieval_text, item))
-            why = self._unsupported(query, self._gate, strength)
+            why = self._unsupported(query, strength)
             if why:
                 return self.refuse(query, why, hits, near=ranked[:3])
         return item
@@ -215,7 +215,7 @@ class Answerer:
             return max(MIN_SUPPORT, support(self._gate, evidence))
         return support(self._gate, evidence)
 
-    def _item_strength(self, item: Item, query: Query, content: str) -> float:
+    def _item_strength(self, item: Item, query: Query) -> float:
         return max(self._gated(item.text), title_match(query.retrieval_text, item))
 
     # -- kinds -------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ class Answerer:
             d.sentence == e.quote for d in e.item.deadlines)]
         best = self._best(candidates, content)
         if best is not None and best.item is not None and self._unsupported(
-                query, self._gate, max(self._gated(best.quote), self._item_strength(best.item, query, content))):
+                query, max(self._gated(best.quote), self._item_strength(best.item, query))):
             best = None
         if best is None or best.item is None:
             duration = self._duration(query, pool, content)
@@ -319,8 +319,8 @@ class Answerer:
         candidates += self._preamble_candidates(lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
         best = self._best(candidates, content)
         strength = 0.0 if best is None else max(
-            self._gated(best.quote), self._item_strength(best.item, query, content) if best.item else 0.0)
-        if best is None or self._unsupported(query, self._gate, strength) or self._lacks_facet(query, best.quote):
+            self._gated(best.quote), self._item_strength(best.item, query) if best.item else 0.0)
+        if best is None or self._unsupported(query, strength) or self._lacks_facet(query, best.quote):
             fact = self._fact(query, hits, content)  # 「号码是多少」「目标是啥」: the number is in the text
             if not fact.refused and query.facet is None and fact.citations and \
                     re.search(r"[0-9]+|[一二三四五六七八九十两]+(?:个|项|家|类|条|次|级)", fact.citations[0].quote):
@@ -374,8 +374,8 @@ class Answerer:
         best = scored[0]
         strength = self._gated(best.quote)
         if best.item is not None:
-            strength = max(strength, min(self._item_strength(best.item, query, content), self._gated(best.quote) + 0.2))
-        why = self._unsupported(query, self._gate, strength)
+            strength = max(strength, min(self._item_strength(best.item, query), self._gated(best.quote) + 0.2))
+        why = self._unsupported(query, strength)
         if why or self._lacks_facet(query, best.quote):
             return self.refuse(query, why or "文件中没有写这类具体信息", hits,
                                near=[best.item] if best.item else pool[:3])

@@ -50,13 +50,15 @@ def support(question_content: str, evidence: str, weights: Mapping[str, float] |
     each bigram weighted by how rare it is in the corpus when ``weights`` (IDF) are given:
     「主线」 counts for more than 「安全」."""
     q = bigrams(question_content)
-    if not q:
-        return 0.0
+    return _mass(q & bigrams(evidence), weights) / _mass(q, weights) if q else 0.0
+
+
+def _mass(grams: frozenset[str], weights: Mapping[str, float] | None) -> float:
+    """How many bigrams, or their summed IDF weight ("" holds an unseen bigram's weight)."""
     if weights is None:
-        return len(q & bigrams(evidence)) / len(q)
+        return float(len(grams))
     unknown = weights.get("", 1.0)
-    total = sum(weights.get(g, unknown) for g in q)
-    return sum(weights.get(g, unknown) for g in q & bigrams(evidence)) / total
+    return sum(weights.get(g, unknown) for g in grams)
 
 
 def idf_weights(passages: list[str]) -> dict[str, float]:
@@ -129,12 +131,7 @@ def best_window(content: str, sentences: Sequence[str], weights: Mapping[str, fl
         return 0.0
     matched = [q & bigrams(s) for s in sentences]
     windows = [*matched, *(a | b for a, b in zip(matched, matched[1:]))]
-    if not windows:
-        return 0.0
-    if weights is None:
-        return max(len(m) for m in windows) / len(q)
-    unknown = weights.get("", 1.0)
-    return max(sum(weights.get(g, unknown) for g in m) for m in windows) / sum(weights.get(g, unknown) for g in q)
+    return max((_mass(m, weights) for m in windows), default=0.0) / _mass(q, weights)
 
 
 def rank_items(

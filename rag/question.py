@@ -198,17 +198,19 @@ class QuestionAnalyzer:
         return Query(text, kind, item, section, departments, facet, refusal, self.expand(text),
                      tuple(self.directory.mentions(text)), self.stand_ins(text))
 
+    def _everyday(self, text: str) -> list[tuple[str, str]]:
+        """(corpus term, everyday word) for each everyday word the question uses instead of the term."""
+        return [(term, w) for term, words in self.synonyms.items() if term not in text for w in words if w in text]
+
     def expand(self, text: str) -> str:
         """Add the corpus's own term for each everyday word the question uses (鞭炮 → 烟花爆竹)."""
-        extra = [term for term, words in self.synonyms.items()
-                 if term not in text and any(w in text for w in words)]
+        extra = list(dict.fromkeys(term for term, _ in self._everyday(text)))
         return f"{text} {' '.join(extra)}" if extra else text
 
     def stand_ins(self, text: str) -> tuple[str, ...]:
         """The everyday words of the question that the corpus never uses but has a term for
         (国标 → 国家标准): they can support nothing themselves, their term does."""
-        return tuple(w for term, words in self.synonyms.items() if term not in text
-                     for w in words if w in text and w not in self.corpus_text)
+        return tuple(w for _, w in self._everyday(text) if w not in self.corpus_text)
 
     def _scope_refusal(self, text: str) -> str | None:
         if CHITCHAT.search(text.lower()):
