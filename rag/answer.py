@@ -19,7 +19,7 @@ from rag.evidence import TitleIndex, bigrams, content_text, idf_weights, rank_it
 from rag.fields import counts_in
 from rag.listings import Listings, Refusal
 from rag.question import CUES, FACETS, Query
-from rag.types import Answer, Document, Hit, Item
+from rag.types import Answer, Count, Document, Hit, Item
 
 RULE_TEXT = {
     "explicit": "原文明确写明“牵头”",
@@ -58,6 +58,34 @@ class Evidence:
     score: float
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One question's working state: what it asks, what retrieval found, and what the evidence
+    gates read. Built per call, never stored on the shared Answerer."""
+
+    query: Query
+    hits: list[Hit]
+    content: str  # the question's topic words (department names and cue words left out)
+    gate: str  # what the refusal gates read: content with stand-in words replaced by the corpus's terms
+    question_counts: tuple[Count, ...]
+    hit_scores: dict[tuple[str, int | None, str], float]
+    answer_type: re.Match[str] | None
+
+    @classmethod
+    def of(cls, query: Query, hits: list[Hit]) -> Turn:
+        content = content_text(query.retrieval_text,
+                               [*query.departments, *query.unit_mentions, *_cue_words(query)])
+        # The refusal gates also leave out everyday words the corpus never uses but has a term for
+        # (网上 → 网络): the term, searched in their place, is what evidence can support.
+        gate = content_text(content, list(query.stand_ins)) if query.stand_ins else content
+        return cls(
+            query=query, hits=hits, content=content, gate=gate,
+            question_counts=tuple(counts_in(query.text)),
+            hit_scores={(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits},
+            answer_type=ANSWER_TYPE.search(query.text),
+        )
+
+
 class Answerer:
     """``vocabulary`` lets it tell a question about something the corpus never mentions
     (疫苗, 房价) from one that words a real topic differently."""
@@ -77,19 +105,12 @@ class Answerer:
 
     # -- entry -------------------------------------------------------------------------------
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
+        """Answer one question. Everything the question brings lives in its own ``Turn``; the
+        Answerer itself is read-only after construction, so threads may share it."""
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
-        content = content_text(query.retrieval_text,
-                               [*query.departments, *query.unit_mentions, *_cue_words(query)])
-        self._content = content
-        # The refusal gates also leave out everyday words the corpus never uses but has a term for
-        # (网上 → 网络): the term, searched in their place, is what evidence can support.
-        self._gate = content_text(content, list(query.stand_ins)) if query.stand_ins else content
-        self._question_counts = counts_in(query.text)
-        self._hit_scores = {(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits}
-        self._answer_type = ANSWER_TYPE.search(query.text)
         handler = getattr(self, f"_{query.kind}")
-        answer = handler(query, hits, content)
+        answer = handler(Turn.of(query, hits))
         if self.phraser and not answer.refused:
             answer = self.phraser(answer)
         return answer
@@ -122,11 +143,11 @@ class Answerer:
             return None
         return sum(g in self.vocabulary for g in grams) / len(grams)
 
-    def _unsupported(self, query: Query, strength: float) -> str | None:
+    def _unsupported(self, t: Turn, strength: float) -> str | None:
         """Why the best evidence does not answer a topic question, or None when it does."""
-        if query.item is not None:
+        if t.query.item is not None:
             return None
-        share = self._known_share(self._gate)
+        share = self._known_share(t.gate)
         if share == 0.0 and strength < MIN_SUPPORT:  # (a count the question repeats still counts)
             return "文件中没有出现问题里的关键词"
         if strength < MIN_SUPPORT and (share is None or share < 0.6 or strength < WEAK_SUPPORT):
@@ -139,7 +160,8 @@ class Answerer:
     def _doc(self, item: Item) -> Document:
         return self.by_title[item.doc]
 
-    def _ranked(self, query: Query, hits: list[Hit], content: str) -> list[Item]:
+    def _ranked(self, t: Turn) -> list[Item]:
+        query, hits, content = t.query, t.hits, t.content
         if query.item is not None:
             doc = self.docs[0]
             item = doc.item(query.item)
@@ -162,17 +184,18 @@ class Answerer:
             return named
         return ranked[:3]
 
-    def _topic_item(self, query: Query, hits: list[Hit], content: str) -> Item | Answer:
+    def _topic_item(self, t: Turn) -> Item | Answer:
+        query, hits, content = t.query, t.hits, t.content
         """The one item a lead/units question is about, or a refusal when none is supported."""
-        ranked = self._ranked(query, hits, content)
+        ranked = self._ranked(t)
         if not ranked:
             return self.refuse(query, "没有找到与问题相关的条目", hits)
         item = ranked[0]
         if query.item is None:
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
-            strength = max(self._gated(item.text), title_match(query.retrieval_text, item))
-            why = self._unsupported(query, strength)
+            strength = max(self._gated(t, item.text), title_match(query.retrieval_text, item))
+            why = self._unsupported(t, strength)
             if why:
                 return self.refuse(query, why, hits, near=ranked[:3])
         return item
@@ -189,38 +212,39 @@ class Answerer:
                 out.append(Evidence(self._doc(item), item, s, -RANK_PENALTY * rank))
         return out
 
-    def _score(self, e: Evidence, content: str) -> float:
+    def _score(self, t: Turn, e: Evidence) -> float:
         """Text support, plus the sentence's own retrieval score, plus a match of the asked-for
         kind of thing (哪些制度 → a sentence about 制度; 哪两个文件 → a sentence citing 《…》)."""
-        score = e.score + self._support(content, e.quote)
-        score += 8 * self._hit_scores.get((e.doc.title, e.item.number if e.item else None, e.quote), 0.0)
-        if self._answer_type:
-            noun = self._answer_type.group(1)
+        score = e.score + self._support(t.content, e.quote)
+        score += 8 * t.hit_scores.get((e.doc.title, e.item.number if e.item else None, e.quote), 0.0)
+        if t.answer_type:
+            noun = t.answer_type.group(1)
             if noun in e.quote or (noun in DOCUMENT_NOUNS and "《" in e.quote):
                 score += 0.3
         return score
 
-    def _scored(self, candidates: list[Evidence], content: str) -> list[Evidence]:
-        scored = [Evidence(e.doc, e.item, e.quote, self._score(e, content)) for e in candidates]
+    def _scored(self, t: Turn, candidates: list[Evidence]) -> list[Evidence]:
+        scored = [Evidence(e.doc, e.item, e.quote, self._score(t, e)) for e in candidates]
         return sorted(scored, key=lambda e: -e.score)
 
-    def _best(self, candidates: list[Evidence], content: str) -> Evidence | None:
-        scored = self._scored(candidates, content)
+    def _best(self, t: Turn, candidates: list[Evidence]) -> Evidence | None:
+        scored = self._scored(t, candidates)
         return scored[0] if scored else None
 
-    def _gated(self, evidence: str) -> float:
+    def _gated(self, t: Turn, evidence: str) -> float:
         """Plain support of the evidence for the question as the refusal gates read it; a count the
         question repeats from the evidence (「那5家矿」 of 「关闭矿山5家」) is support enough."""
-        if any(c.text in evidence for c in self._question_counts):
-            return max(MIN_SUPPORT, support(self._gate, evidence))
-        return support(self._gate, evidence)
+        if any(c.text in evidence for c in t.question_counts):
+            return max(MIN_SUPPORT, support(t.gate, evidence))
+        return support(t.gate, evidence)
 
-    def _item_strength(self, item: Item, query: Query) -> float:
-        return max(self._gated(item.text), title_match(query.retrieval_text, item))
+    def _item_strength(self, t: Turn, item: Item) -> float:
+        return max(self._gated(t, item.text), title_match(t.query.retrieval_text, item))
 
     # -- kinds -------------------------------------------------------------------------------
-    def _lead(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        item = self._topic_item(query, hits, content)
+    def _lead(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
+        item = self._topic_item(t)
         if isinstance(item, Answer):
             return item
         units = item.units
@@ -246,8 +270,9 @@ class Answerer:
             return f"不是牵头单位:{asked}是配合单位。"
         return f"不是:{_label(item)}的责任单位中没有{asked}。"
 
-    def _units(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        item = self._topic_item(query, hits, content)
+    def _units(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
+        item = self._topic_item(t)
         if isinstance(item, Answer):
             return item
         units = item.units
@@ -272,17 +297,18 @@ class Answerer:
             kind=query.kind, focus={"items": [item.number], "departments": list(query.departments)},
         )
 
-    def _deadline(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        ranked = self._ranked(query, hits, content)
+    def _deadline(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
+        ranked = self._ranked(t)
         pool = ranked[:1] if query.item is not None else ranked[:3]  # a deadline may sit in a neighbour
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
             d.sentence == e.quote for d in e.item.deadlines)]
-        best = self._best(candidates, content)
+        best = self._best(t, candidates)
         if best is not None and best.item is not None and self._unsupported(
-                query, max(self._gated(best.quote), self._item_strength(best.item, query))):
+                t, max(self._gated(t, best.quote), self._item_strength(t, best.item))):
             best = None
         if best is None or best.item is None:
-            duration = self._duration(query, pool, content)
+            duration = self._duration(t, pool)
             if duration:
                 return duration
             target = pool[0] if pool else None
@@ -301,27 +327,29 @@ class Answerer:
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [item.number], "departments": list(query.departments)})
 
-    def _duration(self, query: Query, pool: list[Item], content: str) -> Answer | None:
+    def _duration(self, t: Turn, pool: list[Item]) -> Answer | None:
+        query, content = t.query, t.content
         """「多长时间」 answered by a length of time the text gives (24小时) when it sets no deadline."""
         candidates = [e for e in self._sentence_candidates(pool[:1]) if e.item and any(
             c.sentence == e.quote and c.unit in TIME_UNITS for c in e.item.counts)]
-        best = self._best(candidates, content)
-        if best is None or best.item is None or self._gated(best.quote) < MIN_SUPPORT:
+        best = self._best(t, candidates)
+        if best is None or best.item is None or self._gated(t, best.quote) < MIN_SUPPORT:
             return None
         return Answer(query.text, f"{_label(best.item)}写道:{best.quote}", [_cite(best.doc, best.item, best.quote)],
                       False, query.kind, focus={"items": [best.item.number]})
 
-    def _count(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        ranked = self._ranked(query, hits, content)
+    def _count(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
+        ranked = self._ranked(t)
         pool = self._pool(query, ranked)
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
             c.sentence == e.quote for c in e.item.counts)]
-        candidates += self._preamble_candidates(lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
-        best = self._best(candidates, content)
+        candidates += self._preamble_candidates(t, lambda s: bool(re.search(r"[0-9一二三四五六七八九十两]+(?:项|个|家|类)", s)))
+        best = self._best(t, candidates)
         strength = 0.0 if best is None else max(
-            self._gated(best.quote), self._item_strength(best.item, query) if best.item else 0.0)
-        if best is None or self._unsupported(query, strength) or self._lacks_facet(query, best.quote):
-            fact = self._fact(query, hits, content)  # 「号码是多少」「目标是啥」: the number is in the text
+            self._gated(t, best.quote), self._item_strength(t, best.item) if best.item else 0.0)
+        if best is None or self._unsupported(t, strength) or self._lacks_facet(query, best.quote):
+            fact = self._fact(t)  # 「号码是多少」「目标是啥」: the number is in the text
             if not fact.refused and query.facet is None and fact.citations and \
                     re.search(r"[0-9]+|[一二三四五六七八九十两]+(?:个|项|家|类|条|次|级)", fact.citations[0].quote):
                 return fact
@@ -332,7 +360,8 @@ class Answerer:
         return Answer(query.text, text, [cite], False, query.kind,
                       focus={"items": [best.item.number] if best.item else []})
 
-    def _preamble_clause(self, query: Query, word: str, content: str) -> Answer | None:
+    def _preamble_clause(self, t: Turn, word: str) -> Answer | None:
+        query, content = t.query, t.content
         """「主线是什么」「目标是啥」: the preamble clause that uses the very word, with what follows;
         where several do, the one whose neighbourhood supports the rest of the question best."""
         windows = []
@@ -348,7 +377,7 @@ class Answerer:
         _, _, doc, window = max(windows)
         return Answer(query.text, f"总体思路部分:{window}", [_cite(doc, None, window)], False, query.kind)
 
-    def _preamble_candidates(self, keep=lambda s: True) -> list[Evidence]:
+    def _preamble_candidates(self, t: Turn, keep=lambda s: True) -> list[Evidence]:
         out = []
         for doc in self.docs:
             for sentence in doc.preamble:
@@ -358,24 +387,25 @@ class Answerer:
                     window = sentence[a:b]
                     if keep(window):
                         centre = sentence[spans[i][0] : spans[i][1]]
-                        retrieved = 8 * self._hit_scores.get((doc.title, None, sentence), 0.0)
-                        out.append(Evidence(doc, None, window, 0.5 * self._support(self._content, centre) - 0.1 + retrieved))
+                        retrieved = 8 * t.hit_scores.get((doc.title, None, sentence), 0.0)
+                        out.append(Evidence(doc, None, window, 0.5 * self._support(t.content, centre) - 0.1 + retrieved))
         return out
 
-    def _fact(self, query: Query, hits: list[Hit], content: str) -> Answer:
-        ranked = self._ranked(query, hits, content)
+    def _fact(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
+        ranked = self._ranked(t)
         pool = self._pool(query, ranked)
         candidates = self._sentence_candidates(pool)
         if query.item is None:
-            candidates += self._preamble_candidates()
-        scored = self._scored(candidates, content)
+            candidates += self._preamble_candidates(t)
+        scored = self._scored(t, candidates)
         if not scored:
             return self.refuse(query, "没有条目写到这个问题", hits, near=pool[:3])
         best = scored[0]
-        strength = self._gated(best.quote)
+        strength = self._gated(t, best.quote)
         if best.item is not None:
-            strength = max(strength, min(self._item_strength(best.item, query), self._gated(best.quote) + 0.2))
-        why = self._unsupported(query, strength)
+            strength = max(strength, min(self._item_strength(t, best.item), self._gated(t, best.quote) + 0.2))
+        why = self._unsupported(t, strength)
         if why or self._lacks_facet(query, best.quote):
             return self.refuse(query, why or "文件中没有写这类具体信息", hits,
                                near=[best.item] if best.item else pool[:3])
@@ -388,16 +418,20 @@ class Answerer:
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [best.item.number] if best.item else []})
 
-    def _item(self, query: Query, hits: list[Hit], content: str) -> Answer:
+    def _item(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
         return self._or_refuse(query, hits, self.listings.item(query))
 
-    def _section(self, query: Query, hits: list[Hit], content: str) -> Answer:
+    def _section(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
         return self._or_refuse(query, hits, self.listings.section(query))
 
-    def _department(self, query: Query, hits: list[Hit], content: str) -> Answer:
+    def _department(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
         return self._or_refuse(query, hits, self.listings.department(query))
 
-    def _list(self, query: Query, hits: list[Hit], content: str) -> Answer:
+    def _list(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
         return self._or_refuse(query, hits, self.listings.term(query, content))
 
     def _or_refuse(self, query: Query, hits: list[Hit], result: Answer | Refusal) -> Answer:
@@ -405,7 +439,8 @@ class Answerer:
             return self.refuse(query, result.why, hits, near=result.near)
         return result
 
-    def _overview(self, query: Query, hits: list[Hit], content: str) -> Answer:
+    def _overview(self, t: Turn) -> Answer:
+        query, hits, content = t.query, t.hits, t.content
         doc = self.docs[0]
         for key, cue in META_CUES.items():
             quote = header_quote(doc, key)
@@ -419,7 +454,7 @@ class Answerer:
                 return Answer(query.text, f"总体思路部分:{sentence}", [_cite(doc, None, sentence)], False,
                               query.kind)
         for word in GOAL_WORDS.findall(query.text):
-            answer = self._preamble_clause(query, word, content)
+            answer = self._preamble_clause(t, word)
             if answer:
                 return answer
         if SECTION_LIST_CUE.search(query.text):
@@ -429,7 +464,7 @@ class Answerer:
             cites = ([_cite(doc, None, intro)] if intro else []) + [
                 _cite(doc, None, s.heading, section=s.numeral) for s in doc.sections]
             return Answer(query.text, text, cites, False, query.kind)
-        return self._fact(query, hits, content)
+        return self._fact(t)
 
 
 def _cue_words(query: Query) -> list[str]:
