@@ -181,12 +181,12 @@ def item_ranking_cost(size: int, retriever, questions: list[dict]) -> dict[str, 
     """The answer stage's item ranking (rag.evidence.rank_items) over documents of this size, parsed
     by the product's parser, as the product calls it: the retrieved items plus those the title
     index finds for the question (rag.evidence.TitleIndex), not every item of the corpus."""
-    from rag.documents import parse_document
     from rag.evidence import TitleIndex, rank_items
+    from rag.reading import read_text
 
     items = {}
     for n, (_title, text) in enumerate(documents(generate(size))):
-        doc = parse_document(text, f"syn{n}")
+        doc = read_text(text, f"syn{n}")
         items.update({(doc.title, it.number): it for it in doc.items})
     titles = TitleIndex(items)
     times = []

@@ -16,9 +16,9 @@ from rag.citations import cite as _cite
 from rag.citations import clauses as _clauses
 from rag.citations import label as _label
 from rag.evidence import TitleIndex, bigrams, content_text, idf_weights, rank_items, support, title_match
-from rag.fields import counts_in
 from rag.listings import Listings, Refusal
 from rag.question import CUES, FACETS, Query
+from rag.reading.fields import counts_in
 from rag.types import Answer, Count, Document, Hit, Item
 
 RULE_TEXT = {
@@ -68,7 +68,7 @@ class Turn:
     content: str  # the question's topic words (department names and cue words left out)
     gate: str  # what the refusal gates read: content with stand-in words replaced by the corpus's terms
     question_counts: tuple[Count, ...]
-    hit_scores: dict[tuple[str, int | None, str], float]
+    hit_scores: dict[tuple[str, str, str], float]
     answer_type: re.Match[str] | None
 
     @classmethod
@@ -81,7 +81,7 @@ class Turn:
         return cls(
             query=query, hits=hits, content=content, gate=gate,
             question_counts=tuple(counts_in(query.text)),
-            hit_scores={(h.chunk.doc, h.chunk.item, h.chunk.text): h.score for h in hits},
+            hit_scores={(h.chunk.doc_id, h.chunk.path, h.chunk.text): h.score for h in hits},
             answer_type=ANSWER_TYPE.search(query.text),
         )
 
@@ -94,8 +94,8 @@ class Answerer:
         self, docs: list[Document], vocabulary: frozenset[str] = frozenset(), phraser: Phraser | None = None,
     ) -> None:
         self.docs = docs
-        self.by_title = {d.title: d for d in docs}
-        self.items = {(d.title, it.number): it for d in docs for it in d.items}
+        self.by_id = {d.id: d for d in docs}
+        self.items = {it.key: it for d in docs for it in d.items}
         self.vocabulary = vocabulary  # every character bigram of the corpus
         passages = [s for it in self.items.values() for s in it.sentences] + [p for d in docs for p in d.preamble]
         self.idf = idf_weights(passages)
@@ -128,7 +128,7 @@ class Answerer:
     def _nearest(self, hits: list[Hit], n: int = 3) -> list[Item]:
         out: list[Item] = []
         for hit in hits:
-            item = self.items.get((hit.chunk.doc, hit.chunk.item)) if hit.chunk.item else None
+            item = self.items.get((hit.chunk.doc_id, hit.chunk.path)) if hit.chunk.path else None
             if item and item not in out:
                 out.append(item)
             if len(out) == n:
@@ -158,7 +158,7 @@ class Answerer:
         return query.facet is not None and not FACETS[query.facet][1].search(quote)
 
     def _doc(self, item: Item) -> Document:
-        return self.by_title[item.doc]
+        return self.by_id[item.doc_id]
 
     def _ranked(self, t: Turn) -> list[Item]:
         query, hits, content = t.query, t.hits, t.content
@@ -216,7 +216,7 @@ class Answerer:
         """Text support, plus the sentence's own retrieval score, plus a match of the asked-for
         kind of thing (哪些制度 → a sentence about 制度; 哪两个文件 → a sentence citing 《…》)."""
         score = e.score + self._support(t.content, e.quote)
-        score += 8 * t.hit_scores.get((e.doc.title, e.item.number if e.item else None, e.quote), 0.0)
+        score += 8 * t.hit_scores.get((e.doc.id, e.item.path if e.item else "", e.quote), 0.0)
         if t.answer_type:
             noun = t.answer_type.group(1)
             if noun in e.quote or (noun in DOCUMENT_NOUNS and "《" in e.quote):
@@ -243,7 +243,7 @@ class Answerer:
 
     # -- kinds -------------------------------------------------------------------------------
     def _lead(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         item = self._topic_item(t)
         if isinstance(item, Answer):
             return item
@@ -271,7 +271,7 @@ class Answerer:
         return f"不是:{_label(item)}的责任单位中没有{asked}。"
 
     def _units(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         item = self._topic_item(t)
         if isinstance(item, Answer):
             return item
@@ -328,7 +328,7 @@ class Answerer:
                       focus={"items": [item.number], "departments": list(query.departments)})
 
     def _duration(self, t: Turn, pool: list[Item]) -> Answer | None:
-        query, content = t.query, t.content
+        query = t.query
         """「多长时间」 answered by a length of time the text gives (24小时) when it sets no deadline."""
         candidates = [e for e in self._sentence_candidates(pool[:1]) if e.item and any(
             c.sentence == e.quote and c.unit in TIME_UNITS for c in e.item.counts)]
@@ -339,7 +339,7 @@ class Answerer:
                       False, query.kind, focus={"items": [best.item.number]})
 
     def _count(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         ranked = self._ranked(t)
         pool = self._pool(query, ranked)
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
@@ -387,12 +387,12 @@ class Answerer:
                     window = sentence[a:b]
                     if keep(window):
                         centre = sentence[spans[i][0] : spans[i][1]]
-                        retrieved = 8 * t.hit_scores.get((doc.title, None, sentence), 0.0)
+                        retrieved = 8 * t.hit_scores.get((doc.id, "", sentence), 0.0)
                         out.append(Evidence(doc, None, window, 0.5 * self._support(t.content, centre) - 0.1 + retrieved))
         return out
 
     def _fact(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         ranked = self._ranked(t)
         pool = self._pool(query, ranked)
         candidates = self._sentence_candidates(pool)
@@ -419,15 +419,15 @@ class Answerer:
                       focus={"items": [best.item.number] if best.item else []})
 
     def _item(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         return self._or_refuse(query, hits, self.listings.item(query))
 
     def _section(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         return self._or_refuse(query, hits, self.listings.section(query))
 
     def _department(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query, hits = t.query, t.hits
         return self._or_refuse(query, hits, self.listings.department(query))
 
     def _list(self, t: Turn) -> Answer:
@@ -440,7 +440,7 @@ class Answerer:
         return result
 
     def _overview(self, t: Turn) -> Answer:
-        query, hits, content = t.query, t.hits, t.content
+        query = t.query
         doc = self.docs[0]
         for key, cue in META_CUES.items():
             quote = header_quote(doc, key)

@@ -195,7 +195,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     @app.get("/v1/documents/{doc}/items/{n}", response_model=m.ItemOut, responses=errors(404, 422, *COMMON),
              tags=["browse"])
     def item(doc: str = Path(max_length=300, description="document id or title",
-                              examples=["safety-work-plan-2020"]),
+                              examples=["safety-work-plan-2020.txt"]),
              n: int = Path(ge=0, le=100_000, description="item number", examples=[23])) -> JSONResponse:
         """One parsed item: title, text, lead and co-units, local governments, deadlines."""
         service = backend.service

@@ -14,6 +14,7 @@ def cite(doc: Document, item: Item | None, quote: str, section: str | None = Non
         doc=doc.title, item=item.number if item else None,
         section=item.section if item else section,
         title=item.title if item else (section_title(doc, section) or _unnumbered_part(doc, quote)), quote=quote,
+        doc_id=doc.id, path=item.path if item else None,
     )
 
 
@@ -28,7 +29,7 @@ def section_title(doc: Document, numeral: str | None) -> str | None:
 
 
 def label(item: Item) -> str:
-    return f"第{item.number}条“{item.title}”"
+    return f"{item.path or f'第{item.number}条'}“{item.title}”"
 
 
 def item_head(item: Item) -> str:

@@ -28,9 +28,46 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = build_index(args.corpus or default_corpus(), args.index or default_index(),
                          make_embedder(args.embedder), force=args.force, progress=stderr_progress)
     m = report.manifest
+    for doc in report.documents:
+        print(format_report(doc))
+    for doc_id, why in report.problems:
+        print(f"skipped {doc_id}: {why}")
     state = "built" if report.built else "up to date"
     print(f"index {state}: {m.chunks} chunks, embedder {m.embedder} ({m.dim} dims), {m.faiss}, "
           f"{report.embedded} embedded, corpus {m.corpus_hash[:12]}, {report.seconds:.2f} s")
+    return 0
+
+
+def format_report(r) -> str:
+    """One document's parse report: a line of figures, then a line per warning."""
+    levels = " ".join(r.levels) or "-"
+    line = (f"{r.doc_id}: {r.format}{'/' + r.encoding if r.encoding else ''}, {r.layout}, levels {levels}, "
+            f"{r.tasks} tasks, {r.blocks} with units, {r.leads} leads, {r.deadlines} with deadlines, "
+            f"{r.structured_share:.0%} of the text in tasks" + (f", {r.dropped} chars of page furniture dropped"
+                                                                   if r.dropped else ""))
+    return "\n".join([line, *(f"  ! {w}" for w in r.warnings)])
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from rag.reading import load_corpus
+    from rag.service import default_corpus
+
+    corpus = load_corpus(args.corpus or default_corpus())
+    if args.json:
+        rows = [{**asdict(d.report), "title": d.title, "info": asdict(d.info) if d.info else None}
+                for d in corpus.docs if d.report]
+        print(json.dumps({"documents": rows, "skipped": [{"doc_id": d, "error": m} for d, m in corpus.problems]},
+                         ensure_ascii=False, indent=1))
+        return 0
+    for doc in corpus.docs:
+        info = doc.info
+        facts = "，".join(x for x in (info.issuer, info.doc_number, info.date) if x) if info else ""
+        print(f"《{doc.title}》" + (f"（{facts}）" if facts else ""))
+        print("  " + format_report(doc.report).replace("\n", "\n  "))
+    for doc_id, why in corpus.problems:
+        print(f"skipped {doc_id}: {why}")
     return 0
 
 
@@ -182,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="build the index (skipped when up to date)")
     p.add_argument("--force", action="store_true", help="rebuild even when the corpus is unchanged")
     p.set_defaults(func=cmd_index)
+    p = sub.add_parser("documents", parents=[common], help="list the corpus with each document's parse report")
+    p.add_argument("--json", action="store_true", help="the reports as JSON")
+    p.set_defaults(func=cmd_documents)
     p = sub.add_parser("ask", parents=[common], help="answer one question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")

@@ -93,7 +93,7 @@ class TitleIndex:
     """Items by the topical bigrams of their titles, so a question finds the items it names
     without scanning them all."""
 
-    def __init__(self, items: dict[tuple[str, int], Item], max_postings: int = 1000) -> None:
+    def __init__(self, items: dict[tuple[str, str], Item], max_postings: int = 1000) -> None:
         postings: dict[str, list[tuple[str, int]]] = {}
         for key, item in items.items():
             for g in bigrams(TITLE_VERBS.sub("", item.title)) - GENERIC_TITLE_WORDS:
@@ -130,21 +130,21 @@ def best_window(content: str, sentences: Sequence[str], weights: Mapping[str, fl
     if not q:
         return 0.0
     matched = [q & bigrams(s) for s in sentences]
-    windows = [*matched, *(a | b for a, b in zip(matched, matched[1:]))]
+    windows = [*matched, *(a | b for a, b in zip(matched, matched[1:], strict=False))]
     return max((_mass(m, weights) for m in windows), default=0.0) / _mass(q, weights)
 
 
 def rank_items(
-    hits: list[Hit], items: dict[tuple[str, int], Item], question: str, content: str,
-    weights: Mapping[str, float] | None = None, titled: Iterable[tuple[str, int]] | None = None,
-) -> list[tuple[tuple[str, int], float]]:
+    hits: list[Hit], items: dict[tuple[str, str], Item], question: str, content: str,
+    weights: Mapping[str, float] | None = None, titled: Iterable[tuple[str, str]] | None = None,
+) -> list[tuple[tuple[str, str], float]]:
     """Items ordered by retrieval (fused scores of their chunks), title match and text support.
     Scored are the retrieved items and ``titled`` (items whose title shares words with the
     question), or every item when ``titled`` is None: the cost follows the hits, not the corpus."""
-    per_item: dict[tuple[str, int], list[float]] = {}
+    per_item: dict[tuple[str, str], list[float]] = {}
     for hit in hits:
         if hit.chunk.item is not None:
-            per_item.setdefault((hit.chunk.doc, hit.chunk.item), []).append(hit.score)
+            per_item.setdefault((hit.chunk.doc_id, hit.chunk.path), []).append(hit.score)
     # The best chunk counts, the runner-up a little: a long item must not win by many weak hits.
     score = {key: s[0] + 0.3 * (s[1] if len(s) > 1 else 0.0) for key, s in per_item.items()}
     keys = items.keys() if titled is None else dict.fromkeys([*score, *titled])

@@ -24,11 +24,11 @@ class Refusal:
 class Listings:
     def __init__(self, docs: list[Document]) -> None:
         self.docs = docs
-        self.by_title = {d.title: d for d in docs}
+        self.by_id = {d.id: d for d in docs}
         self.items = sorted((it for d in docs for it in d.items), key=lambda it: (it.doc, it.number))
 
     def _doc(self, item: Item) -> Document:
-        return self.by_title[item.doc]
+        return self.by_id[item.doc_id]
 
     def item(self, query: Query) -> Answer | Refusal:
         item = self.docs[0].item(query.item) if query.item is not None else None
@@ -46,7 +46,7 @@ class Listings:
         section = doc.section(query.section) if query.section else None
         if section is None:
             return Refusal(f"文件只有{len(doc.sections)}个部分", near=[])
-        items = [doc.item(n) for n in section.items]
+        items = [doc.task(p) for p in section.paths]
         if WHO.search(query.text):  # 「第三部分谁牵头」: each item with its lead, citing the block
             listing = ";".join(f"第{i.number}条 {i.title}(牵头:{'、'.join(i.units.lead) or '未写明'})" for i in items)
             cites = [cite(doc, i, i.units.raw or i.sentences[0]) for i in items]

@@ -9,9 +9,9 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from rag.departments import Directory
 from rag.errors import BadQuestion
-from rag.fields import chinese_number
+from rag.reading.departments import Directory
+from rag.reading.fields import chinese_number
 
 MAX_QUESTION_CHARS = 500
 

@@ -17,17 +17,17 @@ from typing import Any
 
 from rag.answer import Answerer
 from rag.chunks import chunk_document
-from rag.departments import Directory
-from rag.documents import corpus_hash, load_corpus
 from rag.embedders import Embedder, make_embedder
 from rag.errors import IndexError_
 from rag.evidence import bigrams
 from rag.followup import resolve_follow_up
 from rag.lexical import Tokenizer
 from rag.question import QuestionAnalyzer, clean_question
+from rag.reading import load_corpus, source_hash
+from rag.reading.departments import Directory
 from rag.retrieve import HybridRetriever, Timings
 from rag.store import IndexStore, Manifest
-from rag.types import Answer, Document, Hit, Item
+from rag.types import Answer, Document, Hit, Item, ParseReport
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,6 +51,8 @@ class BuildReport:
     embedded: int  # chunks that needed the embedder (not in the cache)
     seconds: float
     manifest: Manifest
+    documents: tuple[ParseReport, ...] = ()  # when built: what was read from each document
+    problems: tuple[tuple[str, str], ...] = ()  # when built: files that could not be read, and why
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,7 @@ def build_index(
 ) -> BuildReport:
     """Build the index for ``corpus`` unless the one on disk already matches it."""
     started = time.perf_counter()
-    docs, directory = load_corpus(corpus)
-    digest = corpus_hash(docs)
+    digest = source_hash(corpus)  # the files' bytes: an unchanged corpus is not even parsed
     store = IndexStore(index)
     if not force:
         try:
@@ -88,6 +89,8 @@ def build_index(
 
             if manifest.format_version == FORMAT_VERSION:
                 return BuildReport(False, manifest.chunks, 0, time.perf_counter() - started, manifest)
+    corpus_read = load_corpus(corpus)
+    docs, directory = corpus_read.docs, corpus_read.directory
     chunks = [c for d in docs for c in chunk_document(d)]
     tokenizer = _tokenizer_for(docs, directory)
     tokens = [tokenizer(c.embed_text) for c in chunks]
@@ -97,7 +100,8 @@ def build_index(
     report = (lambda done, total: progress("embedding", done, total)) if progress else None
     vectors = cache.embed(texts, embedder.embed_passages, progress=report)
     folder = store.write(chunks, tokens, vectors, embedder.name, digest)
-    return BuildReport(True, len(chunks), missing, time.perf_counter() - started, store.read_manifest(folder))
+    return BuildReport(True, len(chunks), missing, time.perf_counter() - started, store.read_manifest(folder),
+                       tuple(d.report for d in docs if d.report), tuple(corpus_read.problems))
 
 
 class Service:
@@ -167,7 +171,8 @@ class Service:
         return self.state.docs
 
     def document(self, ref: str) -> Document | None:
-        return next((d for d in self.state.docs if ref in (d.id, d.title)), None)
+        """A document by its id (its path in the corpus), that path without the file type, or its title."""
+        return next((d for d in self.state.docs if ref in (d.id, d.title, str(Path(d.id).with_suffix("")))), None)
 
     def item(self, doc_ref: str, number: int) -> Item | None:
         doc = self.document(doc_ref)

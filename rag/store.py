@@ -31,7 +31,7 @@ import numpy as np
 from rag.errors import IndexError_
 from rag.types import Chunk
 
-FORMAT_VERSION = 2  # 2: chunks.json without token lists
+FORMAT_VERSION = 3  # 2: chunks.json without token lists; 3: chunks carry doc_id and path
 FLAT_LIMIT = 50_000  # above this many vectors HNSW replaces exact search (flat costs ~12.6 ms per 10⁵)
 HNSW_M = 32
 HNSW_EF_SEARCH = 128  # the retriever asks for 50 neighbours; FAISS's default of 16 loses recall

@@ -26,7 +26,8 @@ class Units:
 class Deadline:
     text: str  # as written, e.g. "425日前"
     normalized: str  # as read, e.g. "4月25日前"
-    sentence: str  # the source sentence that carries it
+    sentence: str  # the source sentence (or the 完成时限 field/cell) that carries it
+    source: str = "text"  # "text": a date in the task's sentences; "field": a 完成时限 field or column
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,16 @@ class Item:
     deadlines: tuple[Deadline, ...]
     counts: tuple[Count, ...]
     title_damaged: bool = False
+    doc_id: str = ""  # the document's path in the corpus
+    path: str = ""  # the numbering path as the document writes it: 第23条, 三（二）5, 二3
+    leaders: tuple[str, ...] = ()  # 分管领导 as written
+    group: str = ""  # the label of the group heading above the task, e.g. （二）
+    label: str = ""  # the text before the task's own words: 「23.」「（二）」, a table row's 「| 5 | 」
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """A task's identity: (doc_id, path); the bare number may repeat inside a document."""
+        return (self.doc_id, self.path)
 
 
 @dataclass(frozen=True)
@@ -59,19 +70,71 @@ class Section:
     title: str
     heading: str  # exact line text, e.g. "一、坚持底线思维,树牢安全发展理念"
     items: tuple[int, ...]
+    paths: tuple[str, ...] = ()  # the tasks' paths, in order (numbers may repeat across sections)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A numbered heading that is not a task (一、 or a （一） group above numbered tasks)."""
+
+    path: str  # 一, 一（二）, （一） for a table's group row
+    text: str  # the heading line, exact
+
+
+@dataclass(frozen=True)
+class Block:
+    """Text outside tasks and headings, kept so that nothing is lost: the header, a preamble,
+    an intro between a heading and its first task, a footer (抄送, 印发, 附件, signature)."""
+
+    kind: str  # "header", "preamble", "intro", "footer", "note"
+    text: str  # exact
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    title: str
+    issuer: str | None = None
+    doc_number: str | None = None  # 文号, e.g. 示政办〔2022〕12号
+    date: str | None = None  # YYYY-MM-DD
+    year: int | None = None  # the year the document is about
+    place: str | None = None
+
+
+@dataclass(frozen=True)
+class ParseReport:
+    doc_id: str
+    format: str
+    encoding: str | None
+    layout: str  # which reader read it
+    levels: tuple[str, ...]  # numbering levels found, top first: 一、 （一） 1.
+    tasks: int
+    blocks: int  # tasks with a responsibility block
+    leads: int
+    deadlines: int  # tasks with a deadline
+    structured_share: float  # share of the stored text's characters inside tasks
+    dropped: int  # characters conversion left out (site chrome, page furniture)
+    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Document:
-    id: str  # file stem
+    id: str  # doc_id: the file's path inside the corpus folder
     title: str
     meta: dict[str, str]  # 发布时间, 索引号 … as written
     preamble: tuple[str, ...]  # preamble sentences, exact substrings
     sections: tuple[Section, ...]
     items: tuple[Item, ...]
-    text: str  # the source text, untouched
+    text: str  # the stored text (after format conversion), untouched
+    info: DocInfo | None = None
+    headings: tuple[Heading, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    report: ParseReport | None = None
+
+    def task(self, path: str) -> Item | None:
+        return next((item for item in self.items if item.path == path), None)
 
     def item(self, number: int) -> Item | None:
+        """The first task numbered ``number`` (numbers may restart; ``task(path)`` is exact)."""
         for item in self.items:
             if item.number == number:
                 return item
@@ -94,6 +157,8 @@ class Chunk:
     title: str
     text: str  # exact source text
     embed_text: str  # what the embedder sees (text with its context)
+    doc_id: str = ""
+    path: str = ""  # the task's path, "" outside tasks
 
 
 @dataclass(frozen=True)
@@ -104,11 +169,13 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
-    doc: str
+    doc: str  # the document's title
     item: int | None
     section: str | None
     title: str
     quote: str
+    doc_id: str = ""
+    path: str | None = None  # the task's path as the document writes it (第23条, 三（二）5); None outside tasks
 
 
 @dataclass

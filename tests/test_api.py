@@ -115,7 +115,7 @@ def test_search_is_ranked_and_bounded(client: httpx.Client) -> None:
 # -- browsing ----------------------------------------------------------------------------------
 def test_documents(client: httpx.Client) -> None:
     docs = client.get("/v1/documents").json()["documents"]
-    doc = next(d for d in docs if d["id"] == DOC)
+    doc = next(d for d in docs if d["id"] == f"{DOC}.txt")  # the id is the path in the corpus
     assert doc["title"] == "2020年全市安全生产工作要点" and doc["items"] == 57 and len(doc["sections"]) == 10
     assert doc["meta"]["发布时间"] == "2020-04-22"
     assert sum(len(s["items"]) for s in doc["sections"]) == 57

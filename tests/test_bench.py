@@ -33,11 +33,11 @@ def test_planted_answers_are_in_their_clause_and_nowhere_else():
 
 
 def test_product_parser_reads_synthetic_documents():
-    from rag.documents import parse_document
+    from rag.reading import read_text
 
     corpus = generate(120, seed=1, items_per_doc=60)
     (title, text), *_ = list(documents(corpus))
-    doc = parse_document(text, "synthetic")
+    doc = read_text(text, "synthetic")
     assert doc.title == title
     assert [it.number for it in doc.items] == list(range(1, 61))
     assert [it.units.lead[:1] for it in doc.items] == [(c.lead,) for c in corpus.clauses[:60]]

@@ -48,7 +48,7 @@ def test_batch_keeps_order_and_marks_bad_lines(built, tmp_path):
     assert len(rows) == len(lines)
     assert rows[0]["id"] == "q1" and rows[0]["citations"][0]["item"] == 23
     assert set(rows[0]) >= {"id", "question", "answer", "citations", "refused", "latency_ms"}
-    assert {"doc", "item", "section", "title", "quote"} == set(rows[0]["citations"][0])
+    assert {"doc", "doc_id", "item", "path", "section", "title", "quote"} == set(rows[0]["citations"][0])
     assert "error" in rows[1] and "error" in rows[2] and "error" in rows[3] and "error" in rows[4]
     assert rows[5]["id"] == "5" and rows[5]["refused"] is True
     assert "too long" in rows[6]["error"]

