@@ -185,8 +185,8 @@ class Answerer:
         return ranked[:3]
 
     def _topic_item(self, t: Turn) -> Item | Answer:
-        query, hits, content = t.query, t.hits, t.content
         """The one item a lead/units question is about, or a refusal when none is supported."""
+        query, hits, content = t.query, t.hits, t.content
         ranked = self._ranked(t)
         if not ranked:
             return self.refuse(query, "没有找到与问题相关的条目", hits)
@@ -194,7 +194,7 @@ class Answerer:
         if query.item is None:
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
-            strength = max(self._gated(t, item.text), title_match(query.retrieval_text, item))
+            strength = self._item_strength(t, item)
             why = self._unsupported(t, strength)
             if why:
                 return self.refuse(query, why, hits, near=ranked[:3])
@@ -328,8 +328,8 @@ class Answerer:
                       focus={"items": [item.number], "departments": list(query.departments)})
 
     def _duration(self, t: Turn, pool: list[Item]) -> Answer | None:
-        query = t.query
         """「多长时间」 answered by a length of time the text gives (24小时) when it sets no deadline."""
+        query = t.query
         candidates = [e for e in self._sentence_candidates(pool[:1]) if e.item and any(
             c.sentence == e.quote and c.unit in TIME_UNITS for c in e.item.counts)]
         best = self._best(t, candidates)
@@ -361,9 +361,9 @@ class Answerer:
                       focus={"items": [best.item.number] if best.item else []})
 
     def _preamble_clause(self, t: Turn, word: str) -> Answer | None:
-        query, content = t.query, t.content
         """「主线是什么」「目标是啥」: the preamble clause that uses the very word, with what follows;
         where several do, the one whose neighbourhood supports the rest of the question best."""
+        query, content = t.query, t.content
         windows = []
         for doc in self.docs:
             for sentence in doc.preamble:

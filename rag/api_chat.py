@@ -37,7 +37,8 @@ def message_text(message: m.ChatMessage) -> str:
 def with_inline_citations(answer: dict[str, Any]) -> str:
     marks: list[str] = []
     for c in answer["citations"]:
-        mark = f"【第{c['item']}条】" if c["item"] is not None else f"【{c['title'] or c['doc']}】"
+        ref = c.get("path") or f"第{c['item']}条"
+        mark = f"【{ref}】" if c["item"] is not None else f"【{c['title'] or c['doc']}】"
         if mark not in marks:
             marks.append(mark)
     return answer["answer"] + "".join(marks)

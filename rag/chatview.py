@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rag.citations import ref
 from rag.question import MAX_QUESTION_CHARS
 from rag.types import Document, Item
 
@@ -240,7 +241,7 @@ def render_browse(docs: list[Document], section: str | None = None, department: 
             heading = _section_heading(docs, doc.title, item.section)
             parts.append(f'<div class="qa-sec">{escape_text(heading)}</div>')
         parts.append(
-            f'<details class="qa-card qa-item"><summary><span class="qa-ref">第{item.number}条</span>'
+            f'<details class="qa-card qa-item"><summary><span class="qa-ref">{ref(item)}</span>'
             f'<span class="qa-title">{escape_text(item.title)}</span>'
             f'<span class="qa-meta">牵头:{escape_text("、".join(item.units.lead) or "未写明")}</span>'
             f'<span class="qa-more">展开</span></summary>'

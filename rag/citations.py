@@ -28,8 +28,13 @@ def section_title(doc: Document, numeral: str | None) -> str | None:
     return section.title if section else None
 
 
+def ref(item: Item) -> str:
+    """How answers name a task: its path as the document writes it (第23条, 三（二）5)."""
+    return item.path or f"第{item.number}条"
+
+
 def label(item: Item) -> str:
-    return f"{item.path or f'第{item.number}条'}“{item.title}”"
+    return f"{ref(item)}“{item.title}”"
 
 
 def item_head(item: Item) -> str:

@@ -74,7 +74,8 @@ def cmd_documents(args: argparse.Namespace) -> int:
 def format_answer(answer: dict[str, Any]) -> str:
     lines = [("【未找到】" if answer["refused"] else "") + answer["answer"]]
     for n, c in enumerate(answer["citations"], 1):
-        where = f"第{c['item']}条 {c['title']}" if c["item"] is not None else c["title"]
+        ref = c.get("path") or f"第{c['item']}条"
+        where = f"{ref} {c['title']}" if c["item"] is not None else c["title"]
         lines.append(f"  [{n}] 《{c['doc']}》{where}:「{c['quote']}」")
     lines.append(f"  ({answer['kind']}, {answer['latency_ms']:.1f} ms)")
     return "\n".join(lines)

@@ -94,7 +94,7 @@ class TitleIndex:
     without scanning them all."""
 
     def __init__(self, items: dict[tuple[str, str], Item], max_postings: int = 1000) -> None:
-        postings: dict[str, list[tuple[str, int]]] = {}
+        postings: dict[str, list[tuple[str, str]]] = {}
         for key, item in items.items():
             for g in bigrams(TITLE_VERBS.sub("", item.title)) - GENERIC_TITLE_WORDS:
                 postings.setdefault(g, []).append(key)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.citations import cite, item_head, label
+from rag.citations import cite, item_head, label, ref
 from rag.question import Query
 from rag.types import Answer, Document, Item
 
@@ -25,7 +25,7 @@ class Listings:
     def __init__(self, docs: list[Document]) -> None:
         self.docs = docs
         self.by_id = {d.id: d for d in docs}
-        self.items = sorted((it for d in docs for it in d.items), key=lambda it: (it.doc, it.number))
+        self.items = [it for d in sorted(docs, key=lambda d: d.title) for it in d.items]  # document order
 
     def _doc(self, item: Item) -> Document:
         return self.by_id[item.doc_id]
@@ -48,10 +48,10 @@ class Listings:
             return Refusal(f"文件只有{len(doc.sections)}个部分", near=[])
         items = [doc.task(p) for p in section.paths]
         if WHO.search(query.text):  # 「第三部分谁牵头」: each item with its lead, citing the block
-            listing = ";".join(f"第{i.number}条 {i.title}(牵头:{'、'.join(i.units.lead) or '未写明'})" for i in items)
+            listing = ";".join(f"{ref(i)} {i.title}(牵头:{'、'.join(i.units.lead) or '未写明'})" for i in items)
             cites = [cite(doc, i, i.units.raw or i.sentences[0]) for i in items]
         else:
-            listing = ";".join(f"第{i.number}条 {i.title}" for i in items)
+            listing = ";".join(f"{ref(i)} {i.title}" for i in items)
             cites = [cite(doc, i, i.title if i.title_damaged else i.sentences[0]) for i in items]
         text = f"第{section.numeral}部分“{section.title}”共{len(items)}条:{listing}。"
         return Answer(query.text, text, cites, False, query.kind,
@@ -66,12 +66,12 @@ class Listings:
         if LEADS_ONLY.search(query.text):  # 「市公安局牵头哪些工作」: only the items it leads
             if not led:
                 return Refusal(f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", near=rows[:3])
-            text = f"{name}牵头的工作共{len(led)}条:" + ";".join(f"第{it.number}条 {it.title}" for it in led) + "。"
+            text = f"{name}牵头的工作共{len(led)}条:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
             if len(rows) > len(led):
                 text += f"另有{len(rows) - len(led)}条为配合单位。"
             shown = led
         else:
-            parts = [f"第{it.number}条 {it.title}({'牵头' if it in led else '配合'})" for it in rows]
+            parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'})" for it in rows]
             text = f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
             shown = rows
         cites = [cite(self._doc(it), it, it.units.raw) for it in shown]
@@ -82,7 +82,7 @@ class Listings:
         term, rows = self.term_items(content)
         if not rows:
             return Refusal("没有条目写到这个内容")
-        text = f"提到“{term}”的共{len(rows)}条:" + ";".join(f"第{it.number}条 {it.title}" for it in rows) + "。"
+        text = f"提到“{term}”的共{len(rows)}条:" + ";".join(f"{ref(it)} {it.title}" for it in rows) + "。"
         numbers = tuple(it.number for it in rows)
         if len({it.doc for it in rows}) == 1 and (section := next(
                 (sec for sec in self._doc(rows[0]).sections if sec.items == numbers), None)):

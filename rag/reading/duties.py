@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.types import Units
 
@@ -59,7 +59,6 @@ class Duties:
     deadline: str | None = None  # a 完成时限 field as written
     deadline_span: tuple[int, int] | None = None  # where it is in the task's text
     span: tuple[int, int] | None = None  # the whole responsibility region in the task's text
-    fields: list[tuple[str, str]] = field(default_factory=list)
 
 
 NO_UNITS = Units("", (), "none", (), ())
@@ -197,6 +196,14 @@ def _depth(s: str) -> int:
     return sum(ch in OPEN for ch in s) - sum(ch in CLOSE for ch in s)
 
 
+def _trim(value: str) -> str:
+    """A field's value without the separators around it and a closing bracket it does not open."""
+    value = value.strip(" \t\u3000\n；;，,。")
+    while value and value[-1] in CLOSE and _depth(value) < 0:
+        value = value[:-1].rstrip(" ；;，,。")
+    return value
+
+
 def _matching_open(text: str, close_at: int) -> int | None:
     depth = 0
     for i in range(close_at, -1, -1):
@@ -278,15 +285,11 @@ def read_duties(text: str, canonical: Callable[[str], str] = str, conventions: C
     deadline = deadline_span = None
     rule = "first"
     listed: Units | None = None
-    fields: list[tuple[str, str]] = []
     for i, m in enumerate(labels):
         end = labels[i + 1].start() if i + 1 < len(labels) else len(region)
         value = region[m.end() : end]
-        value_clean = value.strip(" \t\u3000\n；;，,。")
-        while value_clean and value_clean[-1] in CLOSE and _depth(value_clean) < 0:
-            value_clean = value_clean[:-1].rstrip(" ；;，,。")
+        value_clean = _trim(value)
         label = m.group(1)
-        fields.append((label, value_clean))
         if label in LEAD_LABELS:
             d, lo = units_in(value_clean)
             leads += d or lo
@@ -304,26 +307,21 @@ def read_duties(text: str, canonical: Callable[[str], str] = str, conventions: C
             deadline = value_clean
             offset = span[0] + m.end() + value.find(value_clean)
             deadline_span = (offset, offset + len(value_clean))
-    unit_fields = [(lab, v) for lab, v in fields if lab not in LEADER_LABELS + TIME_LABELS]
-    raw_start = min((span[0] + m.start() for m in labels if m.group(1) not in LEADER_LABELS + TIME_LABELS),
-                    default=None)
+    # the quoted block: from the first unit label to the end of the last unit field
+    unit_labels = [m for m in labels if m.group(1) not in LEADER_LABELS + TIME_LABELS]
     raw = ""
-    if unit_fields and raw_start is not None:
-        unit_labels = [m for m in labels if m.group(1) not in LEADER_LABELS + TIME_LABELS]
-        last = unit_labels[-1]
-        nxt = next((m2.start() for m2 in labels if m2.start() > last.start()), len(region))
-        raw = region[unit_labels[0].start() : nxt].rstrip(" \t\u3000\n；;，,。")
-        while raw and raw[-1] in CLOSE and _depth(raw) < 0:
-            raw = raw[:-1].rstrip(" ；;，,。")
+    if unit_labels:
+        after = next((m.start() for m in labels if m.start() > unit_labels[-1].start()), len(region))
+        raw = _trim(region[unit_labels[0].start() : after])
     if leads or cos:
         if listed is not None:  # a 责任单位 list beside 牵头/配合 labels: its units cooperate
-            cos += [u for u in listed.lead + listed.co]
+            cos += [*listed.lead, *listed.co]
             local += list(listed.local)
         units = make_units(raw, leads, cos, local, rule if leads else "none", canonical)
     elif listed is not None:
-        if len(unit_fields) == 1:
+        if len(unit_labels) == 1:
             raw = listed.raw  # the list itself, as the seed's answers have always quoted it
         units = Units(raw, listed.lead, listed.lead_rule, listed.co, listed.local, listed.written)
     else:
         units = Units(raw, (), "none", (), ()) if raw else NO_UNITS
-    return Duties(units, tuple(leaders), deadline, deadline_span, span, fields)
+    return Duties(units, tuple(leaders), deadline, deadline_span, span)

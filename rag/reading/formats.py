@@ -218,8 +218,8 @@ def _render(node, lines: list[str]) -> None:
         if isinstance(child, NavigableString):
             if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction"):
                 continue
-            lines[-1] += re.sub(r"[ \t\r\n\f]+", " ", str(child)).replace("\xa0", " ") if lines[-1] else \
-                re.sub(r"[ \t\r\n\f]+", " ", str(child)).lstrip().replace("\xa0", " ")
+            text = re.sub(r"[ \t\r\n\f]+", " ", str(child)).replace("\xa0", " ")
+            lines[-1] += text if lines[-1] else text.lstrip()
         elif isinstance(child, Tag):
             if child.name == "br":
                 lines.append("")

@@ -111,7 +111,7 @@ def task_kind(labels: list[Label], spans_text) -> str | None:
     shares = {}
     for kind in present:
         spans = spans_text(kind)
-        with_block = sum(1 for s in spans if read_duties(s).units.raw or read_duties(s).units.lead)
+        with_block = sum(1 for s in spans if (units := read_duties(s).units).raw or units.lead)
         shares[kind] = with_block / len(spans) if spans else 0.0
     best = max(shares.values())
     if best == 0:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from rag.reading.duties import (
     NO_UNITS,
     Duties,
-    Units,
     looks_like_unit,
     make_units,
     parse_list,
@@ -91,7 +90,7 @@ def find_table(lines: list[str]) -> Table | None:
     return _find_flat(lines)
 
 
-def _duties(cells: dict[str, tuple[int, int]], line_text: str, row_start: int) -> Duties:
+def _duties(cells: dict[str, tuple[int, int]], line_text: str) -> Duties:
     """A row's responsibility from its columns; spans relative to the row's own text."""
     def text(role: str) -> str:
         a, b = cells.get(role, (0, 0))
@@ -128,9 +127,9 @@ def _duties(cells: dict[str, tuple[int, int]], line_text: str, row_start: int) -
     else:
         units = NO_UNITS
     region = [cells[r] for r in ("leaders", "lead", "co", "units", "deadline") if r in cells and text(r)]
-    span = (row_start + min(a for a, _ in region), row_start + max(b for _, b in region)) if region else None
-    deadline_span = (row_start + cells["deadline"][0], row_start + cells["deadline"][1]) if deadline else None
-    return Duties(units if isinstance(units, Units) else NO_UNITS, leaders, deadline, deadline_span, span)
+    span = (min(a for a, _ in region), max(b for _, b in region)) if region else None
+    deadline_span = cells["deadline"] if deadline else None
+    return Duties(units, leaders, deadline, deadline_span, span)
 
 
 def _group_label(text: str) -> str | None:
@@ -202,7 +201,7 @@ def _read_pipe(lines: list[str], header_line: int, roles: list[str | None]) -> T
         rel = {r: (a - shift, b - shift) for r, (a, b) in cells.items()}
         task_span = rel.get("task", (0, 0))
         task_text = row_text[task_span[0] : task_span[1]] if task_col is not None else ""
-        duties = _duties(rel, row_text, 0)
+        duties = _duties(rel, row_text)
         table.spans.append(TaskSpan(
             start, start + len(row_text), number, (str(number),), "", group,
             label_end=start + task_span[0], title=split_title(task_text)[0] if task_text else "",
@@ -315,7 +314,7 @@ def _read_flat(lines: list[str], header_line: int, roles: list[str], body: int) 
             b = rel(line_nos[-1])[1]
             cells[role] = (a, b)
         own = "\n".join(lines[number_line : last + 1])[len(lines[number_line]) - len(lines[number_line].lstrip()) :]
-        duties = _duties(cells, own, 0)
+        duties = _duties(cells, own)
         task_a = rel(task_lines[0])[0]
         task_text = own[task_a : rel(task_lines[-1])[1]]
         table.spans.append(TaskSpan(
