@@ -45,7 +45,7 @@ def format_report(r) -> str:
             f"{r.tasks} tasks, {r.blocks} with units, {r.leads} leads, {r.deadlines} with deadlines, "
             f"{r.structured_share:.0%} of the text in tasks" + (f", {r.dropped} chars of page furniture dropped"
                                                                    if r.dropped else ""))
-    return "\n".join([line, *(f"  ! {w}" for w in r.warnings)])
+    return "\n".join([line, *(f"  · {n}" for n in r.notes), *(f"  ! {w}" for w in r.warnings)])
 
 
 def cmd_documents(args: argparse.Namespace) -> int:

@@ -114,6 +114,7 @@ class ParseReport:
     structured_share: float  # share of the stored text's characters inside tasks
     dropped: int  # characters conversion left out (site chrome, page furniture)
     warnings: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what conversion did besides dropping text
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,20 @@ def test_missing_and_empty_corpus(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"\x00\x01binary\x00")
     with pytest.raises(CorpusError, match="a.txt: binary data"):
         load_corpus(tmp_path)
+
+
+@pytest.mark.parametrize("block,lead,co,local,rule", [
+    # a remark inside the block is not a unit, and its 牵头 marks nobody
+    ("市经信局、市财政局(列第一位者为牵头单位,下同)", ("市经信局",), ("市财政局",), (), "first"),
+    # one local unit written with 、 inside it
+    ("市发展改革委、市商务局、各县、市、区政府", ("市发展改革委",), ("市商务局",), ("各县、市、区政府",), "first"),
+    # 及 between two units; a name that merely contains 及 stays whole
+    ("市政府办公室牵头,市级各有关部门及各县市区政府按职责分工负责", ("市政府办公室",), ("市级各有关部门",),
+     ("各县市区政府",), "explicit"),
+    ("市场监管及质量技术局、市公安局", ("市场监管及质量技术局",), ("市公安局",), (), "first"),
+])
+def test_unit_lists_read_as_written(block, lead, co, local, rule):
+    from rag.reading.duties import parse_list
+
+    units = parse_list(block)
+    assert (units.lead, units.co, units.local, units.lead_rule) == (lead, co, local, rule)

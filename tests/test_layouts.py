@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.reading import load_corpus, read_text
+from rag.reading.document import read_converted
 from rag.reading.formats import convert
 from rag.reading.tasks import unplaced
 
@@ -22,10 +23,7 @@ GOLDENS = sorted(FIXTURES.glob("*/*.golden.json"))
 
 def _read(golden: Path):
     expected = json.loads(golden.read_text("utf-8"))
-    converted = convert(golden.parent / expected["file"])
-    doc = read_text(converted.text, expected["file"], fmt=converted.format, encoding=converted.encoding,
-                    dropped=converted.dropped)
-    return expected, doc
+    return expected, read_converted(convert(golden.parent / expected["file"]), expected["file"])
 
 
 def _found(item) -> dict:
@@ -53,6 +51,31 @@ def test_golden_structure_is_reproduced(golden):
     assert [(h.path, h.text.lstrip("#").strip()) for h in doc.headings] == \
         [(h["path"], h["text"]) for h in expected["headings"]]
     assert [_found(it) for it in doc.items] == [{k: t[k] for k in _found(doc.items[0])} for t in expected["tasks"]]
+
+
+TRADITIONAL = [g for g in GOLDENS if g.name in ("three-level.txt.golden.json", "group-only.txt.golden.json",
+                                                 "seed-layout.txt.golden.json")]
+
+
+@pytest.mark.parametrize("golden", TRADITIONAL, ids=lambda p: p.name.removesuffix(".golden.json"))
+def test_a_copy_in_traditional_characters_reads_the_same(golden, tmp_path):
+    """Reposts in traditional characters (牽頭單位：市應急管理局) are stored in simplified ones."""
+    import opencc
+
+    expected = json.loads(golden.read_text("utf-8"))
+    source = (golden.parent / expected["file"]).read_text("utf-8")
+    copy = tmp_path / expected["file"]
+    copy.write_text(opencc.OpenCC("s2t").convert(source), "utf-8")
+    assert copy.read_text("utf-8") != source
+    doc = read_converted(convert(copy), expected["file"])
+    assert doc.text == source and "traditional" in doc.report.notes[0]
+    assert [_found(it) for it in doc.items] == [{k: t[k] for k in _found(doc.items[0])} for t in expected["tasks"]]
+
+
+def test_simplified_text_is_stored_as_it_is():
+    source = FIXTURES.parent.parent / "corpus" / "safety-work-plan-2020.txt"
+    converted = convert(source)
+    assert converted.text == source.read_text("utf-8") and converted.notes == ()
 
 
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda p: p.name.removesuffix(".golden.json"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.errors import CorpusError
 from rag.reading.departments import Directory
-from rag.reading.document import read_text
+from rag.reading.document import read_converted, read_text
 from rag.reading.formats import Converted, UnreadableFile, convert, supported
 from rag.types import Document
 
@@ -85,13 +85,12 @@ def load_corpus(folder: Path) -> Corpus:
     raw = []
     for doc_id, c in converted:
         try:
-            raw.append(read_text(c.text, doc_id, fmt=c.format, encoding=c.encoding, dropped=c.dropped))
+            raw.append(read_text(c.text, doc_id))
         except CorpusError as exc:
             problems.append((doc_id, str(exc)))
     directory = Directory(name for doc in raw for item in doc.items for name in item.units.written.values())
     readable = {d.id for d in raw}
-    docs = [read_text(c.text, doc_id, directory.canonical, c.format, c.encoding, c.dropped)
-            for doc_id, c in converted if doc_id in readable]
+    docs = [read_converted(c, doc_id, directory.canonical) for doc_id, c in converted if doc_id in readable]
     if not docs:
         detail = "; ".join(f"{d}: {m}" for d, m in problems[:3])
         raise CorpusError(f"no readable documents in corpus folder {folder}" + (f" ({detail})" if detail else ""))

@@ -4,9 +4,11 @@ blocks that keep every character of the text somewhere (no silent loss)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rag.errors import CorpusError
 from rag.reading import outline, tables
+from rag.reading.formats import Converted
 from rag.reading.header import Header, read_header
 from rag.reading.tasks import TaskSpan, assign_paths, conventions_of, make_item, report_for, sentences_of
 from rag.types import Block, Document, Heading, Section
@@ -23,17 +25,23 @@ def line_offsets(text: str) -> tuple[list[str], list[int]]:
     return lines, offsets
 
 
-def read_text(
-    text: str, doc_id: str, canonical: Callable[[str], str] = str, fmt: str = "txt",
-    encoding: str | None = "utf-8", dropped: int = 0,
-) -> Document:
+def read_text(text: str, doc_id: str, canonical: Callable[[str], str] = str) -> Document:
+    """A Document from stored text; its report says which reader read it and what it found."""
     if not text.strip():
         raise CorpusError(f"document {doc_id!r} is empty")
     lines, offsets = line_offsets(text)
     table = tables.find_table(lines)
     if table is not None:
-        return _assemble_table(text, lines, offsets, table, doc_id, canonical, fmt, encoding, dropped)
-    return _assemble_outline(text, lines, offsets, doc_id, canonical, fmt, encoding, dropped)
+        return _assemble_table(text, lines, offsets, table, doc_id, canonical)
+    return _assemble_outline(text, lines, offsets, doc_id, canonical)
+
+
+def read_converted(converted: Converted, doc_id: str, canonical: Callable[[str], str] = str) -> Document:
+    """A Document from a converted file, its report completed with what the conversion did."""
+    doc = read_text(converted.text, doc_id, canonical)
+    report = replace(doc.report, format=converted.format, encoding=converted.encoding,
+                     dropped=converted.dropped, notes=converted.notes)
+    return replace(doc, report=report)
 
 
 def _span(text: str, offsets: list[int], lines: list[str], first: int, end_line: int) -> tuple[int, int]:
@@ -56,7 +64,7 @@ def _front(text: str, lines: list[str], offsets: list[int], header: Header, body
     return blocks
 
 
-def _assemble_outline(text, lines, offsets, doc_id, canonical, fmt, encoding, dropped) -> Document:
+def _assemble_outline(text, lines, offsets, doc_id, canonical) -> Document:
     first = outline.wrapper_end(lines)
     labels, warnings = outline.find_labels(lines, offsets, first)
 
@@ -132,7 +140,7 @@ def _assemble_outline(text, lines, offsets, doc_id, canonical, fmt, encoding, dr
     )
     levels = tuple(outline.SHOWN[k] for k in outline.KINDS if any(lb.kind == k for lb in frame))
     return _with_report(doc, f"outline (tasks at {outline.SHOWN[kind]})" if kind else "outline (no tasks)",
-                        levels, fmt, encoding, dropped, warnings)
+                        levels, warnings)
 
 
 def _shown(label: outline.Label) -> str:
@@ -156,13 +164,11 @@ def _tail(text, lines, offsets, from_line) -> list[Block]:
     return out
 
 
-def _with_report(doc: Document, layout: str, levels, fmt, encoding, dropped, warnings) -> Document:
-    from dataclasses import replace
-
-    return replace(doc, report=report_for(doc, layout, levels, fmt, encoding, dropped, list(warnings)))
+def _with_report(doc: Document, layout: str, levels, warnings) -> Document:
+    return replace(doc, report=report_for(doc, layout, levels, list(warnings)))
 
 
-def _assemble_table(text, lines, offsets, table, doc_id, canonical, fmt, encoding, dropped) -> Document:
+def _assemble_table(text, lines, offsets, table, doc_id, canonical) -> Document:
     header = read_header(lines, table.first_line, lines[-15:])
     blocks = _front(text, lines, offsets, header, table.first_line)
     conventions = conventions_of(text)
@@ -176,4 +182,4 @@ def _assemble_table(text, lines, offsets, table, doc_id, canonical, fmt, encodin
         id=doc_id, title=title, meta=header.meta, preamble=preamble, sections=(), items=items, text=text,
         info=header.info, headings=tuple(table.headings), blocks=tuple(blocks),
     )
-    return _with_report(doc, table.layout, ("序号",), fmt, encoding, dropped, table.warnings)
+    return _with_report(doc, table.layout, ("序号",), table.warnings)

@@ -32,7 +32,7 @@ LABEL = re.compile("(" + "|".join(sorted(LEAD_LABELS + CO_LABELS + LIST_LABELS +
 DUTY_WORDS = re.compile(r"牵头|会同|负责|配合|协同|参与")
 UNIT_SUFFIX = re.compile(r"(?:局|委|办|厅|部|署|院|会|中心|队|站|所|处|室|支队|大队|公司|集团|银行|政府|党委|"
                          r"管委会|工管委|办事处|街道|乡镇|法院|检察院|团委|妇联|工会|总工会|协会|海关|集团|机构|学校|"
-                         r"分局|总队|大学|单位|组|社|台|馆|联|协)(?:[(（][^()（）]*[)）])?$")
+                         r"分局|总队|大学|单位|部门|组|社|台|馆|联|协)(?:[(（][^()（）]*[)）])?$")
 LOCAL_SUFFIX = ("政府", "党委", "管委会", "工管委", "办事处", "街道", "乡镇", "乡镇（街道）", "乡镇(街道)")
 PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|乡|旗)$")
 VAGUE_UNITS = {"有关部门", "各有关部门", "相关部门", "各相关部门", "各部门", "各有关单位", "有关单位", "相关单位",
@@ -107,13 +107,19 @@ def _clean(token: str) -> str:
     return token
 
 
+def _split_and(token: str) -> list[str]:
+    """「市级各有关部门及各县市区政府」 is two units; a name that merely contains 及 stays whole."""
+    parts = split_top_level(token, "及")
+    return parts if len(parts) > 1 and all(looks_like_unit(_clean(p)) for p in parts) else [token]
+
+
 def units_in(text: str) -> tuple[list[str], list[str]]:
     """Departments and local governments named in a list, in order. A bare 政府/党委 joins the
     local unit before it: 各县(区)党委、政府 is one entry."""
     departments: list[str] = []
     local: list[str] = []
     for group in split_top_level(REMARK.sub("", text), "，,；;\n"):
-        for raw in split_top_level(group, "、 \u3000/"):
+        for raw in (t for piece in split_top_level(group, "、 \u3000/") for t in _split_and(piece)):
             token = _clean(raw)
             if not token or token in VAGUE_UNITS:
                 continue

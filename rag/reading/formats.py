@@ -4,7 +4,8 @@ so a .docx table, an HTML ``<table>`` and a Markdown table reach the table reade
 
 Libraries, each the maintained standard for its format: charset-normalizer (encodings beyond
 UTF-8/GB18030), BeautifulSoup with the standard library's parser (HTML), python-docx (Word),
-pypdf (PDF text layer).
+pypdf (PDF text layer); OpenCC folds a document written in traditional characters to simplified
+ones, so that its labels (牽頭單位) and unit names read like every other document's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import CorpusError
@@ -31,6 +32,7 @@ CONVERT_ADVICE = {
     ".jpg": "run OCR on it and save the text as .txt",
 }
 SENTENCE_END = "。；;！!？?：:）)」”"
+TRADITIONAL_SHARE = 0.05  # simplified text changes under t2s by ~0%, traditional text by ~35%
 
 
 class UnreadableFile(CorpusError):
@@ -72,7 +74,21 @@ def convert(path: Path) -> Converted:
     converted = converter(raw)
     if not converted.text.strip():
         raise UnreadableFile("no text in the file")
-    return converted
+    return simplified(converted)
+
+
+def simplified(converted: Converted) -> Converted:
+    """A document in traditional characters, stored in simplified ones (and the report says so)."""
+    import opencc
+
+    text = converted.text
+    folded = opencc.OpenCC("t2s").convert(text)
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text)) or 1
+    changed = sum(1 for a, b in zip(text, folded, strict=False) if a != b)
+    if len(folded) != len(text) or changed / cjk < TRADITIONAL_SHARE:
+        return converted
+    note = f"written in traditional characters: stored in simplified ones ({changed} characters)"
+    return replace(converted, text=folded, notes=(*converted.notes, note))
 
 
 # -- plain text --------------------------------------------------------------------------------

@@ -122,8 +122,9 @@ def unplaced(doc: Document) -> int:
     return sum(1 for i, ch in enumerate(doc.text) if not covered[i] and not ch.isspace() and ch not in MARKUP)
 
 
-def report_for(doc: Document, layout: str, levels: tuple[str, ...], fmt: str, encoding: str | None,
-               dropped: int, warnings: list[str]) -> ParseReport:
+def report_for(doc: Document, layout: str, levels: tuple[str, ...], warnings: list[str]) -> ParseReport:
+    """What the reader found; the conversion's facts (format, encoding, dropped) are the text's
+    defaults until ``read_converted`` fills them in."""
     total = len(re.sub(r"\s+", "", doc.text)) or 1
     inside = sum(len(re.sub(r"\s+", "", it.text)) for it in doc.items)
     blocks = sum(1 for it in doc.items if it.units.raw or it.units.lead)
@@ -138,7 +139,7 @@ def report_for(doc: Document, layout: str, levels: tuple[str, ...], fmt: str, en
     if lost:
         warnings = [*warnings, f"{lost} characters fit no pattern and are in no chunk"]
     return ParseReport(
-        doc_id=doc.id, format=fmt, encoding=encoding, layout=layout, levels=levels, tasks=len(doc.items),
+        doc_id=doc.id, format="txt", encoding=None, layout=layout, levels=levels, tasks=len(doc.items),
         blocks=blocks, leads=leads, deadlines=sum(1 for it in doc.items if it.deadlines),
-        structured_share=round(min(1.0, inside / total), 3), dropped=dropped, warnings=tuple(warnings),
+        structured_share=round(min(1.0, inside / total), 3), dropped=0, warnings=tuple(warnings),
     )
