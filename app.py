@@ -20,8 +20,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from rag import chatview  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.surfaces import chatview  # noqa: E402
 
 EXAMPLES = (
     "燃气安全由谁牵头?",
@@ -105,7 +105,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
-    from rag.store import append_jsonl
+    from rag.indexing.store import append_jsonl
 
     docs = service.documents()
 

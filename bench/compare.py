@@ -110,7 +110,7 @@ def answerable(cases: list[Case]) -> list[Case]:
 
 
 def recipe_phase(corpus: Path, questions: Path) -> dict[str, Any]:
-    from rag.embedders import make_embedder
+    from rag.indexing.embedders import make_embedder
 
     contention, timings = Contention(), {}
     contention.sample()
@@ -152,9 +152,9 @@ def _clear_query_cache(service) -> None:
 
 
 def ours_phase(corpus: Path, questions: Path, work: Path) -> dict[str, Any]:
-    from rag.embedders import make_embedder
+    from rag.answering.retrieve import Timings
     from rag.evaluation import evaluate
-    from rag.retrieve import Timings
+    from rag.indexing.embedders import make_embedder
     from rag.service import Service, build_index
 
     contention, out = Contention(), {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.format import mib, ms, pct
-from rag.store import FLAT_LIMIT
+from rag.indexing.store import FLAT_LIMIT
 
 
 def checks(results: dict[str, Any], kinds: dict[str, dict[str, Any]]) -> list[tuple[str, bool, str]]:
@@ -73,8 +73,8 @@ def findings(results: dict[str, Any], w) -> None:
     ranking = [(s["build"]["size"], s["serve"]["item_ranking_ms"]) for s in scale if "item_ranking_ms" in s["serve"]]
     if ranking:
         n, r = ranking[-1]
-        w(f"- **The answer step's item ranking** (`rag.evidence.rank_items`) takes {ms(r['p50'])} p50 at {n:,} "
-          "items. It scores the retrieved items and those the title index (`rag.evidence.TitleIndex`) finds for "
+        w(f"- **The answer step's item ranking** (`rag.answering.evidence.rank_items`) takes {ms(r['p50'])} p50 at {n:,} "
+          "items. It scores the retrieved items and those the title index (`rag.answering.evidence.TitleIndex`) finds for "
           "the question. Found and fixed with this benchmark: it used to score every sentence of every item "
           "(75 ms at 10⁴ items, about 8 s per answer projected at 10⁶).")
     if scale:

@@ -14,7 +14,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.embedders import Embedder
+from rag.indexing.embedders import Embedder
 
 ITEM_START = re.compile(r"(?m)^[ \t\u3000\xa0]*(\d{1,3})[.．](?!\d)")
 

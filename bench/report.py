@@ -188,7 +188,7 @@ def write_report(results: dict[str, Any], out: Path) -> None:
         ranking = [(s["build"]["size"], s["serve"]["item_ranking_ms"]) for s in scale if "item_ranking_ms" in s["serve"]]
         if ranking:
             w("**The answer stage's item ranking.** The sizes above time the search; the answer step after it "
-              "ranks items with `rag.evidence.rank_items` over the retrieved items and those the title index finds. "
+              "ranks items with `rag.answering.evidence.rank_items` over the retrieved items and those the title index finds. "
               "Timed on the synthetic documents parsed by the product's parser: "
               + "; ".join(f"{n:,} items: p50 {ms(r['p50'])}, p95 {ms(r['p95'])}" for n, r in ranking)
               + ". (Before this benchmark's fix it scored every item: 75 ms at 10⁴ items.)\n")

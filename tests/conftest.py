@@ -30,7 +30,7 @@ API_KEYS = ("test-key-0123456789", "openai-test-key-0123", "schema-test-key-0123
 @pytest.fixture(scope="session")
 def api_server(tmp_path_factory):
     """One real ``rag serve`` (uvicorn) on a free loopback port for the API test modules."""
-    from rag.api_process import ServerProcess
+    from rag.surfaces.api_process import ServerProcess
 
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {"RAG_API_KEYS": ",".join(API_KEYS)}

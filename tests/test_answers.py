@@ -146,7 +146,7 @@ def test_unknown_offices_are_refused_but_not_every_ban(service):
 
 
 def test_words_that_only_ask_are_not_the_topic(service):
-    from rag.evidence import content_text
+    from rag.answering.evidence import content_text
 
     assert "办" not in content_text("县区局长培训班办不办")
     analyzer = service.state.analyzer

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.api_process import ServerProcess
+from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY, OTHER_KEY = "test-key-0123456789", "other-key-9876543210"
@@ -224,7 +224,7 @@ def test_non_loopback_without_keys_needs_a_flag(monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     import uvicorn
 
-    from rag.cli import main
+    from rag.surfaces.cli import main
 
     monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
     monkeypatch.setenv("RAG_API_KEYS", "")

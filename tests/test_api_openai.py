@@ -7,7 +7,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from rag.api_process import ServerProcess
+from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "openai-test-key-0123"

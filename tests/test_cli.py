@@ -10,7 +10,7 @@ import pytest
 
 
 def rag(home, *args, stdin=None):
-    cmd = [sys.executable, "-m", "rag.cli", *args]
+    cmd = [sys.executable, "-m", "rag.surfaces.cli", *args]
     if args and args[0] in {"index", "ask", "batch", "eval"}:
         cmd += ["--corpus", str(home / "corpus"), "--index", str(home / "index")]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, input=stdin)
@@ -62,7 +62,7 @@ def test_batch_missing_input_is_one_line(built, tmp_path):
 
 def test_missing_corpus_is_one_line(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "index", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i")],
+        [sys.executable, "-m", "rag.surfaces.cli", "index", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i")],
         capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 2 and "corpus folder not found" in out.stderr

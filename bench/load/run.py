@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from rag.api_process import ServerProcess
+from rag.surfaces.api_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.reading.outline import starts_with_label
 
 MAX_TEXT_BYTES = 4 * 2**20  # a policy document as text is rarely 200 KB; 4 MB of text is not one
 MAX_FILE_BYTES = 16 * 2**20
@@ -343,8 +344,6 @@ def _width(line: str) -> int:
 def _join_wrapped(lines: list[str]) -> str:
     """A PDF line that fills the page's width continues on the next line, unless that one starts a
     numbered heading or task."""
-    from rag.reading.outline import starts_with_label
-
     widths = sorted(_width(ln) for ln in lines)
     full = widths[int(len(widths) * 0.9)] - 4 if widths else 0
     out: list[str] = []

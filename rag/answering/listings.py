@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.citations import cite, item_head, label, ref
-from rag.question import Query
+from rag.answering.citations import cite, item_head, label, ref
+from rag.answering.question import Query
 from rag.types import Answer, Document, Item
 
 LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")

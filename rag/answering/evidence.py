@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from rag.lexical import STOPWORDS
+from rag.indexing.lexical import STOPWORDS
 from rag.types import Hit, Item
 
 # Words that open an item title but say nothing of its topic (加强, 完善 …).

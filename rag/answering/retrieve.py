@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.embedders import Embedder
-from rag.lexical import BM25Index, Tokenizer
+from rag.indexing.embedders import Embedder
+from rag.indexing.lexical import BM25Index, Tokenizer
 from rag.types import Chunk, Hit
 
 RRF_K = 60

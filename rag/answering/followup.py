@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.lexical import STOPWORDS
-from rag.question import CUES, ITEM_REF, ITEM_REF_BARE, Query
+from rag.answering.question import CUES, ITEM_REF, ITEM_REF_BARE, Query
+from rag.indexing.lexical import STOPWORDS
 
 LOOKBACK = 4  # turns searched for the thing a follow-up points back to
 

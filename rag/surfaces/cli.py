@@ -22,7 +22,7 @@ def _service(args: argparse.Namespace):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.embedders import make_embedder
+    from rag.indexing.embedders import make_embedder
     from rag.service import build_index, default_corpus, default_index, stderr_progress
 
     report = build_index(args.corpus or default_corpus(), args.index or default_index(),
@@ -199,7 +199,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _write_report_json(path: Path, report) -> None:
-    from rag.store import atomic_write_json
+    from rag.indexing.store import atomic_write_json
 
     atomic_write_json(path, {
         "by_kind": report.by_kind, "overall": report.overall, "oos_refused": report.oos_refused,
@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json-out", help="also write the report as JSON")
     p.set_defaults(func=cmd_eval)
     try:  # the HTTP surface is an extra: without FastAPI installed, `rag serve` is absent
-        from rag.api import add_serve_command
+        from rag.surfaces.api import add_serve_command
 
         add_serve_command(sub, common)
     except ImportError:

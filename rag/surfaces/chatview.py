@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rag.citations import ref
-from rag.question import MAX_QUESTION_CHARS
+from rag.answering.citations import ref
+from rag.answering.question import MAX_QUESTION_CHARS
 from rag.types import Document, Item
 
 _PUNCT = frozenset(string.punctuation)

@@ -42,10 +42,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import uvicorn
 
-    from rag.api import ApiConfig, create_app
-    from rag.api_backend import Backend
-    from rag.api_guard import load_keys
     from rag.service import Service, stderr_progress
+    from rag.surfaces.api import ApiConfig, create_app
+    from rag.surfaces.api_backend import Backend
+    from rag.surfaces.api_guard import load_keys
 
     if args.rate_limit < 0 or args.max_body < 1 or args.cache_size < 0 or (args.burst is not None and args.burst < 1):
         raise RagError("--rate-limit and --cache-size must be ≥ 0, --max-body and --burst ≥ 1")

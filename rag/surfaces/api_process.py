@@ -40,7 +40,7 @@ class ServerProcess:
     def start(self) -> Self:
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
         self._out = out
-        cmd = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args]
+        cmd = [sys.executable, "-m", "rag.surfaces.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args]
         self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdout=out, stderr=out)
         self.wait_ready()
         return self

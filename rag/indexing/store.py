@@ -190,7 +190,7 @@ class IndexStore:
     ) -> Path:
         import faiss
 
-        from rag.lexical import BM25Index
+        from rag.indexing.lexical import BM25Index
 
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".build-"))
@@ -225,7 +225,7 @@ class IndexStore:
         """Manifest, chunks, FAISS index and BM25 index of one version, validated."""
         import faiss
 
-        from rag.lexical import BM25Index
+        from rag.indexing.lexical import BM25Index
 
         manifest = self.read_manifest(folder)
         if manifest.format_version != FORMAT_VERSION:

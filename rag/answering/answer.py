@@ -11,13 +11,21 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.chunks import header_quote
-from rag.citations import cite as _cite
-from rag.citations import clauses as _clauses
-from rag.citations import label as _label
-from rag.evidence import TitleIndex, bigrams, content_text, idf_weights, rank_items, support, title_match
-from rag.listings import Listings, Refusal
-from rag.question import CUES, FACETS, Query
+from rag.answering.citations import cite as _cite
+from rag.answering.citations import clauses as _clauses
+from rag.answering.citations import label as _label
+from rag.answering.evidence import (
+    TitleIndex,
+    bigrams,
+    content_text,
+    idf_weights,
+    rank_items,
+    support,
+    title_match,
+)
+from rag.answering.listings import Listings, Refusal
+from rag.answering.question import CUES, FACETS, Query
+from rag.indexing.chunks import header_quote
 from rag.reading.fields import counts_in
 from rag.types import Answer, Count, Document, Hit, Item
 

@@ -19,15 +19,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag import api_models as m
-from rag.api_backend import ApiError, Backend
-from rag.api_guard import OPEN_PATHS, GuardMiddleware, RateLimiter
 from rag.errors import BadQuestion, RagError
+from rag.surfaces import api_models as m
+from rag.surfaces.api_backend import ApiError, Backend
+from rag.surfaces.api_guard import OPEN_PATHS, GuardMiddleware, RateLimiter
 
 if TYPE_CHECKING:
     from rag.types import Document, Item
 
-log = logging.getLogger("rag.api")
+log = logging.getLogger("rag.surfaces.api")
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def department_row(item: Item, name: str) -> dict[str, Any]:
 
 def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     """The FastAPI app over ``backend``; loads the service in the background at startup."""
-    from rag.api_chat import chat_router
+    from rag.surfaces.api_chat import chat_router
 
     config = config or ApiConfig()
 
@@ -179,7 +179,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     @app.post("/v1/search", response_model=m.SearchOut, responses=errors(400, 422, *COMMON), tags=["answers"])
     def search(body: m.SearchIn) -> JSONResponse:
         """Ranked clauses for a query, with their fused scores."""
-        from rag.question import clean_question
+        from rag.answering.question import clean_question
 
         query = clean_question(body.query)
         hits = backend.service.search(query, k=body.k)
@@ -229,7 +229,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
 
 # -- rag serve -------------------------------------------------------------------------------------
 def add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    from rag.api_serve import add_arguments, cmd_serve
+    from rag.surfaces.api_serve import add_arguments, cmd_serve
 
     p = sub.add_parser("serve", parents=[common], help="run the HTTP API (FastAPI + uvicorn)")
     add_arguments(p)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
 
-from rag.question import MAX_QUESTION_CHARS
+from rag.answering.question import MAX_QUESTION_CHARS
 
 MAX_K = 50
 MAX_HISTORY = 20

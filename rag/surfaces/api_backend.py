@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rag.api_cache import AnswerCache, cache_key
 from rag.errors import RagError
+from rag.surfaces.api_cache import AnswerCache, cache_key
 
 if TYPE_CHECKING:
     from rag.service import Service

@@ -19,9 +19,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from rag import api_models as m
-from rag.api_backend import ApiError, Backend
 from rag.errors import BadQuestion
+from rag.surfaces import api_models as m
+from rag.surfaces.api_backend import ApiError, Backend
 
 MODEL_ID = "policy-qa"
 REPLAYED_TURNS = 4  # earlier questions answered again to rebuild the history (the core looks back 4)

@@ -1,0 +1,1 @@
+"""Question → kind and entities → retrieval → evidence → an Answer with verified citations."""

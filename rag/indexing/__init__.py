@@ -1,0 +1,1 @@
+"""Document → chunks → vectors and the sparse index, on disk."""

@@ -1,0 +1,1 @@
+"""The ways in: terminal, HTTP API, web chat view."""
