@@ -100,6 +100,25 @@ def test_the_parse_report_counts_what_was_found():
     assert report.leads == 31 and any("name no unit" in w for w in report.warnings)
 
 
+def test_an_html_table_with_merged_cells_reads_as_full_rows(tmp_path):
+    """A leader cell merged over two rows (rowspan) and a group row across the table (colspan)."""
+    page = ("<html><body><div class='content'><p>示例市2024年重点工作任务分工</p><table>"
+            "<tr><th>序号</th><th>重点任务</th><th>责任领导</th><th>牵头单位</th><th>配合单位</th></tr>"
+            "<tr><td colspan='5'>（一）稳增长</td></tr>"
+            "<tr><td>1</td><td>扩大有效投资。</td><td rowspan='2'>张某</td><td>市发展改革委</td><td>市财政局</td></tr>"
+            "<tr><td>2</td><td>促进消费回升。</td><td>市商务局</td><td>市文旅局<br>市市场监管局</td></tr>"
+            "<tr><td>3</td><td>稳住外贸外资。</td><td>李某</td><td>市商务局</td><td></td></tr>"
+            "</table></div></body></html>")
+    (tmp_path / "t.html").write_text(page, "utf-8")
+    doc = read_converted(convert(tmp_path / "t.html"), "t.html")
+    assert [(it.path, it.leaders, it.units.lead, it.units.co) for it in doc.items] == [
+        ("第1条", ("张某",), ("市发展改革委",), ("市财政局",)),
+        ("第2条", ("张某",), ("市商务局",), ("市文旅局", "市市场监管局")),
+        ("第3条", ("李某",), ("市商务局",), ()),
+    ]
+    assert [h.text for h in doc.headings] == ["（一）稳增长"]
+
+
 def _write_bad_corpus(folder: Path) -> dict[str, str]:
     """A corpus with one good document and one of each kind of bad file; what each must say."""
     folder.mkdir()

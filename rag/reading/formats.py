@@ -242,13 +242,7 @@ def _render(node, lines: list[str]) -> None:
                 lines.append("")
             elif child.name == "table":
                 lines.append("")
-                for tr in child.find_all("tr"):
-                    cells = [c.get_text("\n") for c in tr.find_all(("td", "th"), recursive=False)]
-                    expanded = []
-                    for c, cell in zip(tr.find_all(("td", "th"), recursive=False), cells, strict=True):
-                        expanded += [cell] * max(1, _int(c.get("colspan", 1)))
-                    if any(c.strip() for c in expanded):
-                        lines.append(pipe_row(expanded))
+                lines += [pipe_row(row) for row in _table_grid(child) if any(c.strip() for c in row)]
                 lines.append("")
             elif child.name in BLOCK_TAGS:
                 lines.append("")
@@ -256,6 +250,36 @@ def _render(node, lines: list[str]) -> None:
                 lines.append("")
             else:
                 _render(child, lines)
+
+
+def _table_grid(table) -> list[list[str]]:
+    """An HTML table's rows as full rows of cell texts: a colspan cell fills every column it spans
+    and a rowspan cell every row (as a merged Word cell reads in each row it covers)."""
+    grid: list[list[str]] = []
+    carried: dict[int, tuple[str, int]] = {}  # column → (text, rows still to fill)
+    for tr in table.find_all("tr"):
+        row: list[str] = []
+        cells = iter(tr.find_all(("td", "th"), recursive=False))
+        column = 0
+        while True:
+            if column in carried:
+                text, left = carried.pop(column)
+                if left > 1:
+                    carried[column] = (text, left - 1)
+                row.append(text)
+                column += 1
+                continue
+            cell = next(cells, None)
+            if cell is None:
+                break
+            text = cell.get_text("\n")
+            for _ in range(max(1, _int(cell.get("colspan", 1)))):
+                if _int(cell.get("rowspan", 1)) > 1:
+                    carried[column] = (text, _int(cell.get("rowspan", 1)) - 1)
+                row.append(text)
+                column += 1
+        grid.append(row)
+    return grid
 
 
 def _int(value) -> int:
