@@ -93,7 +93,9 @@ def _assemble_outline(text, lines, offsets, doc_id, canonical) -> Document:
         line_text = lines[lb.line].strip()
         if lb.kind == kind:
             end_line = next_line if j + 1 < len(frame) else outline.tail_start(lines, lb.line, len(lines))
-            start, end = lb.start, _span(text, offsets, lines, lb.line, end_line)[1]
+            own_end = outline.furniture_start(lines, lb.line, end_line)
+            blocks += [Block("page", lines[k].strip()) for k in range(own_end, end_line) if lines[k].strip()]
+            start, end = lb.start, _span(text, offsets, lines, lb.line, own_end)[1]
             labels_path = [current["cn"]] if current["cn"] else []
             if kind == "num" and current["pcn"]:
                 labels_path.append(current["pcn"])

@@ -205,8 +205,8 @@ def _depth(s: str) -> int:
 def _trim(value: str) -> str:
     """A field's value without the separators around it and a closing bracket it does not open."""
     value = value.strip(" \t\u3000\n；;，,。")
-    while value and value[-1] in CLOSE and _depth(value) < 0:
-        value = value[:-1].rstrip(" ；;，,。")
+    while value and (value[-1] in CLOSE and _depth(value) < 0 or value[-1] in OPEN):
+        value = value[:-1].rstrip(" \t\u3000\n；;，,。")
     return value
 
 
@@ -263,7 +263,7 @@ def _field_lines(text: str) -> tuple[int, int] | None:
     pos, start = 0, None
     for i, line in enumerate(lines):
         stripped = line.strip(" \t\u3000\xa0")
-        if i > 0 and stripped and LABEL.match(stripped):
+        if i > 0 and stripped and LABEL.match(stripped.lstrip(OPEN)):
             if start is None:
                 start = pos + (len(line) - len(line.lstrip(" \t\u3000\xa0")))
         elif i > 0 and stripped and start is not None:
@@ -274,6 +274,49 @@ def _field_lines(text: str) -> tuple[int, int] | None:
     return start, len(text.rstrip(" \t\u3000\n"))
 
 
+@dataclass(frozen=True)
+class Fields:
+    """Responsibility as labelled fields or table columns, before the lead rule is applied.
+    Spans are relative to the task's own text."""
+
+    raw: str = ""  # what a lead answer quotes
+    lead: str = ""  # 牵头单位 field(s) or column
+    co: str = ""  # 配合/协同/参与 field(s) or column
+    listed: str = ""  # a 责任单位 list, read by the lead rule
+    leaders: tuple[str, ...] = ()
+    deadline: str | None = None
+    deadline_span: tuple[int, int] | None = None
+    span: tuple[int, int] | None = None
+
+
+def units_of(f: Fields, canonical: Callable[[str], str] = str, conventions: Conventions = Conventions()) -> Units:
+    """The lead rule on labelled fields: a 牵头 field leads and the rest cooperate; a 责任单位
+    list alone is read by ``parse_list``; where only local governments are named to lead and no
+    department cooperates, they lead by rule "first", as in 「（各区政府负责）」."""
+    co, local = units_in(f.co)
+    listed = parse_list(f.listed, str, conventions) if f.listed else None
+    if f.lead:
+        leads, lead_local = units_in(f.lead)
+        listed_co = [*listed.lead, *listed.co] if listed else []
+        listed_local = list(listed.local) if listed else []
+        rule = "explicit"
+        if not leads:
+            leads, lead_local = lead_local, []
+            if not co and not listed_co:
+                rule = "first"
+        return make_units(f.raw, leads, co + listed_co, lead_local + local + listed_local, rule, canonical)
+    if listed is not None:
+        return make_units(f.raw or listed.raw, list(listed.lead), [*listed.co, *co], [*listed.local, *local],
+                          listed.lead_rule, canonical)
+    if co or local:
+        return make_units(f.raw, [], co, local, "none", canonical)
+    return Units(f.raw, (), "none", (), ()) if f.raw else NO_UNITS
+
+
+def duties_of(f: Fields, canonical: Callable[[str], str] = str, conventions: Conventions = Conventions()) -> Duties:
+    return Duties(units_of(f, canonical, conventions), f.leaders, f.deadline, f.deadline_span, f.span)
+
+
 def read_duties(text: str, canonical: Callable[[str], str] = str, conventions: Conventions = Conventions()) -> Duties:
     """The responsibility of one task, read from its exact text."""
     span = _field_lines(text) or _trailing_bracket(text) or _unclosed_label(text)
@@ -282,52 +325,35 @@ def read_duties(text: str, canonical: Callable[[str], str] = str, conventions: C
     region = text[span[0] : span[1]]
     labels = list(LABEL.finditer(region))
     if not labels:
-        units = parse_list(region, canonical, conventions)
-        return Duties(units, span=span)
-    leads: list[str] = []
-    cos: list[str] = []
-    local: list[str] = []
-    leaders: list[str] = []
+        return Duties(parse_list(region, canonical, conventions), span=span)
+    values: dict[str, list[str]] = {"lead": [], "co": [], "listed": [], "leaders": []}
     deadline = deadline_span = None
-    rule = "first"
-    listed: Units | None = None
     for i, m in enumerate(labels):
         end = labels[i + 1].start() if i + 1 < len(labels) else len(region)
         value = region[m.end() : end]
         value_clean = _trim(value)
         label = m.group(1)
         if label in LEAD_LABELS:
-            d, lo = units_in(value_clean)
-            leads += d or lo
-            local += lo if d else []
-            rule = "explicit"
+            values["lead"].append(value_clean)
         elif label in CO_LABELS:
-            d, lo = units_in(value_clean)
-            cos += d
-            local += lo
+            values["co"].append(value_clean)
         elif label in LIST_LABELS:
-            listed = parse_list(value_clean, canonical, conventions)
+            values["listed"].append(value_clean)
         elif label in LEADER_LABELS:
-            leaders += [n for n in split_top_level(value_clean, "、，,；; \u3000") if n]
+            values["leaders"] += [n for n in split_top_level(value_clean, "、，,；; \u3000\n") if n]
         elif label in TIME_LABELS and value_clean:
             deadline = value_clean
             offset = span[0] + m.end() + value.find(value_clean)
             deadline_span = (offset, offset + len(value_clean))
-    # the quoted block: from the first unit label to the end of the last unit field
+    # the quoted block: from the first unit label to the end of the last unit field (a lone
+    # 责任单位 list is quoted without its label, as the seed's answers have always quoted it)
     unit_labels = [m for m in labels if m.group(1) not in LEADER_LABELS + TIME_LABELS]
     raw = ""
-    if unit_labels:
+    if len(unit_labels) == 1 and values["listed"]:
+        raw = values["listed"][0]
+    elif unit_labels:
         after = next((m.start() for m in labels if m.start() > unit_labels[-1].start()), len(region))
         raw = _trim(region[unit_labels[0].start() : after])
-    if leads or cos:
-        if listed is not None:  # a 责任单位 list beside 牵头/配合 labels: its units cooperate
-            cos += [*listed.lead, *listed.co]
-            local += list(listed.local)
-        units = make_units(raw, leads, cos, local, rule if leads else "none", canonical)
-    elif listed is not None:
-        if len(unit_labels) == 1:
-            raw = listed.raw  # the list itself, as the seed's answers have always quoted it
-        units = Units(raw, listed.lead, listed.lead_rule, listed.co, listed.local, listed.written)
-    else:
-        units = Units(raw, (), "none", (), ()) if raw else NO_UNITS
-    return Duties(units, tuple(leaders), deadline, deadline_span, span)
+    fields = Fields(raw, "，".join(values["lead"]), "，".join(values["co"]), "，".join(values["listed"]),
+                    tuple(values["leaders"]), deadline, deadline_span, span)
+    return duties_of(fields, canonical, conventions)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import CorpusError
-from rag.reading.outline import starts_with_label
+from rag.reading.outline import PAGE_NUMBER, starts_with_label
 
 MAX_TEXT_BYTES = 4 * 2**20  # a policy document as text is rarely 200 KB; 4 MB of text is not one
 MAX_FILE_BYTES = 16 * 2**20
@@ -149,7 +149,8 @@ def _markdown(raw: bytes) -> Converted:
 def pipe_row(cells: list[str]) -> str:
     """One table row as a Markdown pipe row; a row that is one cell across (a group heading) is a
     plain line. Line breaks inside a cell become spaces."""
-    cells = [re.sub(r"\s+", " ", c.replace("|", "｜")).strip() for c in cells]
+    # a break after full-width punctuation joins (「…清单。」 + 「推动…」); between names it separates
+    cells = [re.sub(r"\s+", " ", re.sub(r"(?<=[。；：，！？、])\s+", "", c.replace("|", "｜"))).strip() for c in cells]
     if len(set(cells)) == 1 or sum(bool(c) for c in cells) == 1 and cells[0]:
         return cells[0]
     return "| " + " | ".join(cells) + " |"
@@ -324,7 +325,6 @@ def _docx(raw: bytes) -> Converted:
 
 
 # -- PDF ---------------------------------------------------------------------------------------
-PAGE_NUMBER = re.compile(r"^[\s\-—–－·•]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*\d+)?[\s\-—–－·•]*$")
 
 
 def _pdf(raw: bytes) -> Converted:

@@ -12,7 +12,8 @@ DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔［\[【(（]\s*(?:19|20)\d\d
 DATE = re.compile(r"((?:19|20)\d\d)\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[）)]?\s*$")
 META_FIELD = re.compile(r"^([\u4e00-\u9fff]{2,6})[:：](.*)$")
-META_KEY = re.compile(r"(?:^|[ \t\u3000\xa0]+)([\u4e00-\u9fff]{2,6})[:：]")
+# a field name, spaced out as sites write it (索 引 号：, 文    号：)
+META_KEY = re.compile(r"(?:^|[ \t\u3000\xa0]+)([\u4e00-\u9fff](?:[ \u3000]{0,4}[\u4e00-\u9fff]){1,5})[:：]")
 ISSUER_KEYS = ("发布机构", "发文机关", "发文单位", "来源", "信息来源")
 CHROME_MARKS = (">", "＞", "»", "|", "当前位置", "您的位置", "字号", "打印", "关闭")
 WIDE_GAP = re.compile(r"[ \t\u3000\xa0]{2,}")
@@ -51,11 +52,13 @@ def parse_meta(lines: list[str]) -> dict[str, str]:
     meta: dict[str, str] = {}
     for line in lines:
         line = line.strip()
+        if line.startswith("|"):  # a site's information table: | 发布机构： | X | 文号： | Y |
+            line = "  ".join(cell.strip() for cell in line.strip("|").split("|"))
         keys = list(META_KEY.finditer(line))
         for m, after in zip(keys, [*keys[1:], None][: len(keys)], strict=True):
             value = line[m.end() : after.start() if after else len(line)].strip()
             if value and not re.fullmatch(r"\[[\s\xa0]*\]?|\]", value):
-                meta.setdefault(m.group(1), value)
+                meta.setdefault(re.sub(r"[ \u3000]", "", m.group(1)), value)
     return meta
 
 

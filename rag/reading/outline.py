@@ -20,6 +20,7 @@ PATTERNS = {
     "num": re.compile(r"(\d{1,4})[ \t\u3000]*(?:、|[.．﹒](?![\d%％])|(?P<digit>[.．﹒])(?=\d))"),
 }
 NOTE = re.compile(r"^\s*注[:：]")
+PAGE_NUMBER = re.compile(r"^[\s\-—–－·•]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*\d+)?[\s\-—–－·•]*$")
 MAX_GAP = 3
 
 
@@ -120,6 +121,14 @@ def task_kind(labels: list[Label], spans_text) -> str | None:
         if shares[kind] >= 0.4 * best and shares[kind] >= 0.3:
             return kind
     return max(present, key=lambda k: shares[k])
+
+
+def furniture_start(lines: list[str], first: int, end: int) -> int:
+    """Where the page numbers (— 2 —) and blank lines that close ``lines[first:end]`` begin: a
+    page break after a task is not part of it."""
+    while end - 1 > first and (not lines[end - 1].strip() or PAGE_NUMBER.match(lines[end - 1])):
+        end -= 1
+    return end
 
 
 def tail_start(lines: list[str], start: int, end: int) -> int:

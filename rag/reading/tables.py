@@ -8,15 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.reading.duties import (
-    NO_UNITS,
-    Duties,
-    looks_like_unit,
-    make_units,
-    parse_list,
-    split_top_level,
-    units_in,
-)
+from rag.reading.duties import Fields, looks_like_unit, split_top_level
 from rag.reading.fields import chinese_number
 from rag.reading.header import FOOTER
 from rag.reading.tasks import TaskSpan, split_title
@@ -90,46 +82,22 @@ def find_table(lines: list[str]) -> Table | None:
     return _find_flat(lines)
 
 
-def _duties(cells: dict[str, tuple[int, int]], line_text: str) -> Duties:
-    """A row's responsibility from its columns; spans relative to the row's own text."""
+def _fields(cells: dict[str, tuple[int, int]], line_text: str) -> Fields:
+    """A row's responsibility columns; spans relative to the row's own text."""
     def text(role: str) -> str:
         a, b = cells.get(role, (0, 0))
         return line_text[a:b].strip()
 
-    leaders = tuple(n for n in split_top_level(text("leaders"), "、，,；; \u3000\n") if n)
-    deadline = text("deadline") or None
     unit_roles = [r for r in ("lead", "co", "units") if text(r)]
-    raw = ""
-    if unit_roles:
-        a = min(cells[r][0] for r in unit_roles)
-        b = max(cells[r][1] for r in unit_roles)
-        raw = line_text[a:b]
-    if text("lead"):
-        leads, local = units_in(text("lead"))
-        rule = "explicit"
-        co, more_local = units_in(text("co"))
-        if not leads and not co:
-            rule = "first"  # only local governments named: they lead, as in 「（各区政府负责）」
-        if not leads:
-            leads, local = local, []
-        if text("units"):
-            listed = parse_list(text("units"))
-            co += [*listed.lead, *listed.co]
-            more_local += list(listed.local)
-        units = make_units(raw, leads, co, local + more_local, rule)
-    elif text("units"):
-        listed = parse_list(text("units"))
-        co, more_local = units_in(text("co"))
-        units = make_units(raw, list(listed.lead), [*listed.co, *co], [*listed.local, *more_local], listed.lead_rule)
-    elif text("co"):
-        co, local = units_in(text("co"))
-        units = make_units(raw, [], co, local, "none")
-    else:
-        units = NO_UNITS
+    raw = line_text[min(cells[r][0] for r in unit_roles) : max(cells[r][1] for r in unit_roles)] if unit_roles else ""
     region = [cells[r] for r in ("leaders", "lead", "co", "units", "deadline") if r in cells and text(r)]
-    span = (min(a for a, _ in region), max(b for _, b in region)) if region else None
-    deadline_span = cells["deadline"] if deadline else None
-    return Duties(units, leaders, deadline, deadline_span, span)
+    deadline = text("deadline") or None
+    return Fields(
+        raw=raw, lead=text("lead"), co=text("co"), listed=text("units"),
+        leaders=tuple(n for n in split_top_level(text("leaders"), "、，,；; \u3000\n") if n),
+        deadline=deadline, deadline_span=cells["deadline"] if deadline else None,
+        span=(min(a for a, _ in region), max(b for _, b in region)) if region else None,
+    )
 
 
 def _group_label(text: str) -> str | None:
@@ -143,7 +111,7 @@ def _finish(table: Table) -> Table:
     numbers = [s.number for s in table.spans]
     if len(set(numbers)) != len(numbers):  # numbering restarts per group: paths carry the group
         table.spans = [TaskSpan(s.start, s.end, s.number, (s.group, str(s.number)) if s.group else s.labels,
-                                s.section, s.group, s.label_end, s.title, s.duties) for s in table.spans]
+                                s.section, s.group, s.label_end, s.title, s.fields) for s in table.spans]
     for a, b in zip(numbers, numbers[1:], strict=False):
         if b not in (a + 1, 1):
             table.warnings.append(f"numbering gap: row {a} is followed by row {b}")
@@ -201,11 +169,11 @@ def _read_pipe(lines: list[str], header_line: int, roles: list[str | None]) -> T
         rel = {r: (a - shift, b - shift) for r, (a, b) in cells.items()}
         task_span = rel.get("task", (0, 0))
         task_text = row_text[task_span[0] : task_span[1]] if task_col is not None else ""
-        duties = _duties(rel, row_text)
+        fields = _fields(rel, row_text)
         table.spans.append(TaskSpan(
             start, start + len(row_text), number, (str(number),), "", group,
             label_end=start + task_span[0], title=split_title(task_text)[0] if task_text else "",
-            duties=duties,
+            fields=fields,
         ))
         i += 1
     return _finish(table)
@@ -314,12 +282,12 @@ def _read_flat(lines: list[str], header_line: int, roles: list[str], body: int) 
             b = rel(line_nos[-1])[1]
             cells[role] = (a, b)
         own = "\n".join(lines[number_line : last + 1])[len(lines[number_line]) - len(lines[number_line].lstrip()) :]
-        duties = _duties(cells, own)
+        fields = _fields(cells, own)
         task_a = rel(task_lines[0])[0]
         task_text = own[task_a : rel(task_lines[-1])[1]]
         table.spans.append(TaskSpan(
             start, end, int(lines[number_line].strip()), (lines[number_line].strip(),), "", groups[number_line],
-            label_end=start + task_a, title=split_title(task_text)[0], duties=duties,
+            label_end=start + task_a, title=split_title(task_text)[0], fields=fields,
         ))
     if end_line < len(lines):
         table.blocks += [("footer", lines[k].strip()) for k in range(end_line, len(lines)) if lines[k].strip()]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.reading.duties import Conventions, Duties, read_duties
+from rag.reading.duties import Conventions, Fields, duties_of, read_duties
 from rag.reading.fields import counts_in, deadlines_in
 from rag.types import Deadline, Document, Item, ParseReport
 
@@ -67,7 +67,7 @@ class TaskSpan:
     group: str = ""
     label_end: int = 0  # where the text after the number label starts (offset into the document)
     title: str | None = None  # a table's task cell, when the reader knows it
-    duties: Duties | None = None  # a table reader's columns, when it has them
+    fields: Fields | None = None  # a table reader's columns, when it has them
 
 
 def make_item(text: str, span: TaskSpan, doc_id: str, doc_title: str, path: str,
@@ -78,7 +78,7 @@ def make_item(text: str, span: TaskSpan, doc_id: str, doc_title: str, path: str,
         title, body, damaged = span.title, rest, False
     else:
         title, body, damaged = split_title(rest)
-    duties = span.duties or read_duties(own, canonical, conventions)
+    duties = duties_of(span.fields, canonical, conventions) if span.fields else read_duties(own, canonical, conventions)
     excluded = [duties.span] if duties.span and duties.units.raw else []
     if duties.deadline_span:
         excluded.append(duties.deadline_span)
