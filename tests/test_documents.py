@@ -125,6 +125,12 @@ def test_missing_and_empty_corpus(tmp_path):
     ("市政府办公室牵头,市级各有关部门及各县市区政府按职责分工负责", ("市政府办公室",), ("市级各有关部门",),
      ("各县市区政府",), "explicit"),
     ("市场监管及质量技术局、市公安局", ("市场监管及质量技术局",), ("市公安局",), (), "first"),
+    # a sentence after a full stop inside the block is a remark, not units
+    ("省发展改革委、商务厅按职责分工负责。具体任务均涉及相关市(州)人民政府,不再做分工,下同。",
+     ("省发展改革委",), ("商务厅",), (), "first"),
+    # a remark holding brackets of its own
+    ("县委宣传部、县应急管理局(以下均需各乡镇(园区)落实属地管理责任,不再重复列出)", ("县委宣传部",),
+     ("县应急管理局",), (), "first"),
 ])
 def test_unit_lists_read_as_written(block, lead, co, local, rule):
     from rag.reading.duties import parse_list

@@ -42,7 +42,8 @@ TRAILING_WORDS = re.compile(r"(?:等(?:有关|相关)?(?:部门|单位)?)?(?:按
 LEADING_WORDS = re.compile(r"^(?:由|其他|以及|及|和)")
 LEVEL_TAIL = re.compile(r"^[市县区镇乡](?:人民政府|政府|党委|管委会)?$")
 # A remark inside a block, not a unit: 「(列第一位者为牵头单位,下同)」「(以下均需…,不再重复列出)」
-REMARK = re.compile(r"[(（][^()（）]*(?:下同|不再|列第一位|排在第一位|第一个单位|以下均)[^()（）]*[)）]")
+_INNER = r"(?:[^()（）]|[(（][^()（）]*[)）])*"  # text with at most one level of brackets inside
+REMARK = re.compile(rf"[(（]{_INNER}(?:下同|不再|列第一位|排在第一位|第一个单位|以下均){_INNER}[)）]")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,12 @@ def _clean(token: str) -> str:
     return token
 
 
+def _units_part(text: str) -> str:
+    """The part of a block that names units: remarks in brackets left out, and a sentence after
+    a full stop (「…按职责分工负责。具体任务均涉及相关市(州)人民政府,不再做分工,下同。」)."""
+    return REMARK.sub("", text).split("。", 1)[0]
+
+
 def _split_and(token: str) -> list[str]:
     """「市级各有关部门及各县市区政府」 is two units; a name that merely contains 及 stays whole."""
     parts = split_top_level(token, "及")
@@ -118,7 +125,7 @@ def units_in(text: str) -> tuple[list[str], list[str]]:
     local unit before it: 各县(区)党委、政府 is one entry."""
     departments: list[str] = []
     local: list[str] = []
-    for group in split_top_level(REMARK.sub("", text), "，,；;\n"):
+    for group in split_top_level(_units_part(text), "，,；;\n"):
         for raw in (t for piece in split_top_level(group, "、 \u3000/") for t in _split_and(piece)):
             token = _clean(raw)
             if not token or token in VAGUE_UNITS:
@@ -143,7 +150,7 @@ def parse_list(raw: str, canonical: Callable[[str], str] = str, conventions: Con
     lead_names: list[str] = []
     co_names: list[str] = []
     local: list[str] = []
-    words = REMARK.sub("", raw)  # a remark may say 牵头 without marking anyone
+    words = _units_part(raw)  # a remark may say 牵头 without marking anyone
     if "牵头" in words:
         rule = "explicit"
         head, rest = _before(words, "牵头")
