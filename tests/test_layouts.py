@@ -132,6 +132,14 @@ def _write_bad_corpus(folder: Path) -> dict[str, str]:
     with zipfile.ZipFile(folder / "fake.docx", "w") as z:
         z.writestr("readme.txt", "not a word document")
     (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0 old word")
+    for name in ("sheet.xlsx", "wps.wps", "signed.ofd"):
+        (folder / name).write_bytes(b"PK\x03\x04 not read")
+    from pypdf import PdfWriter
+
+    scan = PdfWriter()
+    scan.add_blank_page(width=595, height=842)  # a page with no text layer, as a scan has
+    with open(folder / "scan.pdf", "wb") as f:
+        scan.write(f)
     (folder / "folder.txt").mkdir()
     (folder / "dangling.txt").symlink_to(folder / "nowhere.txt")
     outside = folder.parent / "outside.txt"
@@ -141,6 +149,8 @@ def _write_bad_corpus(folder: Path) -> dict[str, str]:
         "binary.txt": "binary data", "empty.txt": "empty", "latin.txt": "no Chinese text",
         "huge.txt": "over the 4 MB limit", "fake.docx": "not a Word .docx file", "old.doc": "save it as .docx",
         "folder.txt": "a folder", "dangling.txt": "does not exist", "escape.txt": "outside the corpus folder",
+        "sheet.xlsx": "save the sheet as .docx or .txt", "wps.wps": "save it as .docx",
+        "signed.ofd": "export it as a PDF with a text layer", "scan.pdf": "no text layer",
     }
 
 
