@@ -100,6 +100,11 @@ def test_the_parse_report_counts_what_was_found():
     assert report.leads == 31 and any("name no unit" in w for w in report.warnings)
 
 
+def test_dropped_chrome_is_counted_on_the_page_even_when_merged_cells_repeat():
+    _, doc = _read(FIXTURES / "second-round" / "table-page.html.golden.json")
+    assert doc.report.dropped > 100 and "版权" not in doc.text
+
+
 def test_an_html_table_with_merged_cells_reads_as_full_rows(tmp_path):
     """A leader cell merged over two rows (rowspan) and a group row across the table (colspan)."""
     page = ("<html><body><div class='content'><p>示例市2024年重点工作任务分工</p><table>"

@@ -184,7 +184,8 @@ def _html(raw: bytes) -> Converted:
     _render(main, lines)
     text = "\n".join(line for line in (ln.strip() for ln in lines) if line) + "\n"
     encoding = soup.original_encoding if hasattr(soup, "original_encoding") else None
-    return Converted(text, "html", encoding, dropped=max(0, visible - _length(text)))
+    # counted on the page, not on the rendering, where a merged cell repeats in every row it spans
+    return Converted(text, "html", encoding, dropped=max(0, visible - _length(main.get_text())))
 
 
 def _length(text: str) -> int:
