@@ -116,7 +116,7 @@ def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
     def notice(text: str, tone: str = "warn") -> dict[str, str]:
         return {"role": "assistant", "content": chatview.render_notice(text, tone)}
 
-    def ask(question: str, chat: list, turns: list):
+    def ask(question: str, chat: list, turns: list, picked: list | None = None):
         chat, turns = list(chat or []), list(turns or [])
         question = (question or "").strip()
         problem = chatview.check_question(question)
@@ -129,7 +129,8 @@ def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
                 busy = [user_message(question), notice(chatview.BUSY_MESSAGE)]
                 return question, chat + busy, turns, gr.skip()
             try:
-                answer = service.ask(question, [t["answer"] for t in turns][-HISTORY_TURNS:]).to_dict()
+                answer = service.ask(question, [t["answer"] for t in turns][-HISTORY_TURNS:],
+                                     list(picked) if picked else None).to_dict()
             except RagError as exc:
                 return "", chat + [user_message(question), notice(str(exc), "error")], turns, gr.skip()
         chat += [user_message(question),
@@ -160,6 +161,9 @@ def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
                     placeholder=PLACEHOLDER, feedback_options=("Like", "Dislike"), autoscroll=True,
                     group_consecutive_messages=False, latex_delimiters=[],
                 )
+                picker = gr.Dropdown(choices=[(d.title, d.id) for d in docs], value=[], multiselect=True,
+                                     label="只在这些文件里找(不选即全部文件)", elem_id="doc-picker",
+                                     visible=len(docs) > 1)
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(show_label=False, placeholder="输入问题,例如:燃气安全由谁牵头?按回车提问",
                                      scale=8, lines=1, max_lines=4, elem_id="question", autofocus=True)
@@ -181,10 +185,10 @@ def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
                 panel = gr.HTML(chatview.render_browse(docs), elem_id="browse")
 
         outputs = [box, chatbot, turns, plain]
-        box.submit(ask, [box, chatbot, turns], outputs, concurrency_limit=None)
-        send.click(ask, [box, chatbot, turns], outputs, concurrency_limit=None)
+        box.submit(ask, [box, chatbot, turns, picker], outputs, concurrency_limit=None)
+        send.click(ask, [box, chatbot, turns, picker], outputs, concurrency_limit=None)
         for button in example_buttons:
-            button.click(ask, [button, chatbot, turns], outputs, concurrency_limit=None)
+            button.click(ask, [button, chatbot, turns, picker], outputs, concurrency_limit=None)
         new.click(lambda: ([], [], "", ""), None, [chatbot, turns, plain, note])
         chatbot.clear(lambda: ([], "", ""), None, [turns, plain, note])
         chatbot.like(on_like, [turns], [note])

@@ -25,3 +25,9 @@ class EmbedderError(RagError):
 
 class BadQuestion(RagError):
     code = "bad_question"
+
+
+class BadDocumentPath(BadQuestion):
+    """A document path that would leave the corpus folder (.., absolute, hidden parts)."""
+
+    code = "bad_document_path"

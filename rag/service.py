@@ -6,28 +6,38 @@ so a re-index never disturbs requests already running.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.answering.answer import Answerer
 from rag.answering.evidence import bigrams
-from rag.answering.followup import resolve_follow_up
+from rag.answering.library import Library, analyzer_for
 from rag.answering.question import QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever, Timings
-from rag.errors import IndexError_
+from rag.errors import BadDocumentPath, BadQuestion, CorpusError, IndexError_, RagError
 from rag.indexing.chunks import chunk_document
 from rag.indexing.embedders import Embedder, make_embedder
 from rag.indexing.lexical import Tokenizer
-from rag.indexing.store import IndexStore, Manifest
+from rag.indexing.store import IndexStore, Manifest, atomic_write_bytes
+from rag.indexing.vectors import FaissStore
 from rag.reading import load_corpus, source_hash
 from rag.reading.departments import Directory
-from rag.types import Answer, Document, Hit, Item, ParseReport
+from rag.reading.document import read_text
+from rag.reading.formats import MAX_FILE_BYTES, UnreadableFile, convert, supported
+from rag.types import Answer, Chunk, Document, Hit, Item, ParseReport
 
 Progress = Callable[[str, int, int], None]
 
@@ -44,6 +54,17 @@ def default_index() -> Path:
     return Path(os.environ.get("RAG_INDEX", project_root() / "index"))
 
 
+def reference_date() -> date:
+    """What 今年/明年 are read against: RAG_TODAY (YYYY-MM-DD) when set, else today."""
+    raw = os.environ.get("RAG_TODAY")
+    if not raw:
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise RagError(f"RAG_TODAY must be a date like 2021-06-01, not {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class BuildReport:
     built: bool
@@ -53,6 +74,10 @@ class BuildReport:
     manifest: Manifest
     documents: tuple[ParseReport, ...] = ()  # when built: what was read from each document
     problems: tuple[tuple[str, str], ...] = ()  # when built: files that could not be read, and why
+    added: tuple[str, ...] = ()  # documents new to the index
+    changed: tuple[str, ...] = ()  # documents whose chunks changed: their rows were replaced
+    removed: tuple[str, ...] = ()  # documents gone from the corpus: their rows were deleted
+    unchanged: int = 0  # documents whose rows were kept as they were
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,7 @@ class State:
     retriever: HybridRetriever
     answerer: Answerer
     manifest: Manifest
+    library: Library
 
 
 def _tokenizer_for(docs: list[Document], directory: Directory) -> Tokenizer:
@@ -70,11 +96,30 @@ def _tokenizer_for(docs: list[Document], directory: Directory) -> Tokenizer:
     return Tokenizer(words)
 
 
+def _signature(chunks: list[Chunk]) -> str:
+    """What a document contributes to the index: when it is unchanged its rows are kept."""
+    raw = json.dumps([asdict(c) for c in chunks], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+def _previous(store: IndexStore, embedder: Embedder) -> tuple[FaissStore, dict[str, dict[str, Any]]] | None:
+    """The current version's vectors and document rows, when an update can start from them."""
+    try:
+        folder = store.current_version()
+        if folder is None:
+            return None
+        _, chunks, index, _ = store.read(folder, embedder.name, embedder.dim)
+        return FaissStore(embedder.dim, index), store.read_documents(folder)
+    except IndexError_:
+        return None  # a damaged or foreign index: rebuild everything (the embedding cache still helps)
+
+
 def build_index(
     corpus: Path, index: Path, embedder: Embedder, force: bool = False,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Build the index for ``corpus`` unless the one on disk already matches it."""
+    """Bring the index for ``corpus`` up to date: nothing when no file changed; otherwise only the
+    rows of added, changed and removed documents are touched (``force``: every row is rebuilt)."""
     started = time.perf_counter()
     digest = source_hash(corpus)  # the files' bytes: an unchanged corpus is not even parsed
     store = IndexStore(index)
@@ -91,33 +136,64 @@ def build_index(
                 return BuildReport(False, manifest.chunks, 0, time.perf_counter() - started, manifest)
     corpus_read = load_corpus(corpus)
     docs, directory = corpus_read.docs, corpus_read.directory
-    chunks = [c for d in docs for c in chunk_document(d)]
+    per_doc = {d.id: chunk_document(d) for d in docs}
+    chunks = [c for d in docs for c in per_doc[d.id]]
     tokenizer = _tokenizer_for(docs, directory)
     tokens = [tokenizer(c.embed_text) for c in chunks]
     cache = store.cache(embedder.name, embedder.dim)
-    texts = [c.embed_text for c in chunks]
-    missing = len({cache.key(t) for t in texts} - set(cache._vectors))
     report = (lambda done, total: progress("embedding", done, total)) if progress else None
+    documents, first = {}, 0
+    for d in docs:
+        documents[d.id] = {"first": first, "count": len(per_doc[d.id]), "signature": _signature(per_doc[d.id])}
+        first += len(per_doc[d.id])
+    previous = None if force else _previous(store, embedder)
+    before = previous[1] if previous else {}
+    kept = [d for d in documents if before.get(d, {}).get("signature") == documents[d]["signature"]]
+    fresh = [d for d in documents if d not in kept]  # added or changed: their rows are (re)made
+    texts = [c.embed_text for d in fresh for c in per_doc[d]]
+    missing = len({cache.key(t) for t in texts} - set(cache._vectors))
     vectors = cache.embed(texts, embedder.embed_passages, progress=report)
-    folder = store.write(chunks, tokens, vectors, embedder.name, digest)
+    if previous is None:
+        full = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+        at = 0
+        for d in fresh:
+            n = documents[d]["count"]
+            full[documents[d]["first"] : documents[d]["first"] + n] = vectors[at : at + n]
+            at += n
+        folder = store.write(chunks, tokens, full, embedder.name, digest, documents)
+    else:
+        vstore = previous[0]
+        stale = [d for d in before if d not in kept]  # removed or changed
+        vstore.delete(r for d in stale for r in range(before[d]["first"], before[d]["first"] + before[d]["count"]))
+        vstore.renumber({before[d]["first"] + i: documents[d]["first"] + i
+                         for d in kept for i in range(documents[d]["count"])})
+        rows = np.array([documents[d]["first"] + i for d in fresh for i in range(documents[d]["count"])], np.int64)
+        vstore.add(rows, vectors)
+        folder = store.write(chunks, tokens, vstore, embedder.name, digest, documents)
     return BuildReport(True, len(chunks), missing, time.perf_counter() - started, store.read_manifest(folder),
-                       tuple(d.report for d in docs if d.report), tuple(corpus_read.problems))
+                       tuple(d.report for d in docs if d.report), tuple(corpus_read.problems),
+                       added=tuple(d for d in fresh if d not in before),
+                       changed=tuple(d for d in fresh if d in before),
+                       removed=tuple(d for d in before if d not in documents), unchanged=len(kept))
 
 
 class Service:
     def __init__(
         self, corpus: Path | None = None, index: Path | None = None, embedder: str | None = None,
-        progress: Progress | None = None,
+        progress: Progress | None = None, today: date | None = None,
     ) -> None:
+        self.today = today or reference_date()
         self.corpus = corpus or default_corpus()
         self.index = index or default_index()
         self.embedder = make_embedder(embedder)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self.last_build: BuildReport | None = None
         self._progress = progress
         self.state = self._load()
 
     def _load(self, force: bool = False) -> State:
         report = build_index(self.corpus, self.index, self.embedder, force=force, progress=self._progress)
+        self.last_build = report
         if report.built and self._progress:
             self._progress("indexed", report.chunks, report.chunks)
         docs, directory = load_corpus(self.corpus)
@@ -135,15 +211,12 @@ class Service:
             return self._load(force=True)
         tokenizer = _tokenizer_for(docs, directory)
         retriever = HybridRetriever(chunks, faiss_index, bm25, tokenizer, self.embedder)
-        text = "\n".join(d.text for d in docs)
-        analyzer = QuestionAnalyzer(directory, text, {it.number for d in docs for it in d.items},
-                                    [(s.numeral, s.title) for d in docs for s in d.sections],
-                                    [it.title for d in docs for it in d.items],
-                                    [it.text for d in docs for it in d.items])
+        analyzer = analyzer_for(docs, directory)
         retriever.search(docs[0].title, k=1)  # load jieba's dictionary and the model now, not on a user's question
         vocabulary = frozenset(g for d in docs for g in bigrams(d.text))
         answerer = Answerer(docs, vocabulary=vocabulary)
-        return State(docs, directory, analyzer, retriever, answerer, manifest)
+        library = Library(docs, directory, retriever, self.today)
+        return State(docs, directory, analyzer, retriever, answerer, manifest, library)
 
     def reindex(self, force: bool = True) -> Manifest:
         """Rebuild and swap in the new state; requests in flight keep the old one."""
@@ -152,16 +225,76 @@ class Service:
             self.state = new_state
         return new_state.manifest
 
+    # -- documents ---------------------------------------------------------------------------
+    def add_document(self, doc_id: str, data: bytes) -> tuple[str, BuildReport]:
+        """Put one file into the corpus as ``doc_id`` (its path there) and update the index; only
+        that document's rows change. The file is read first: a file the reader refuses is never
+        written, and the message says why. Returns ("added" or "replaced", the build report)."""
+        target = self._corpus_path(doc_id)
+        if not supported(target):
+            raise BadQuestion(f"{doc_id}: not a supported file type (.txt .md .html .docx .pdf)")
+        if len(data) > MAX_FILE_BYTES:
+            raise BadQuestion(f"{doc_id}: file over {MAX_FILE_BYTES // 2**20} MB")
+        with self._lock:
+            self.index.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=self.index))  # outside the corpus
+            try:
+                probe = staging / target.name
+                probe.write_bytes(data)
+                try:
+                    read_text(convert(probe).text, doc_id)
+                except (UnreadableFile, CorpusError) as exc:
+                    raise BadQuestion(f"{doc_id}: {exc}") from None
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            status = "replaced" if target.exists() else "added"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, data)
+            self.state = self._load()
+        return status, self.last_build
+
+    def remove_document(self, doc_id: str) -> BuildReport:
+        """Take one document out of the corpus and its rows out of the index."""
+        target = self._corpus_path(doc_id)
+        with self._lock:
+            if not target.is_file():
+                raise LookupError(doc_id)
+            target.unlink()
+            self.state = self._load()
+        return self.last_build
+
+    def _corpus_path(self, doc_id: str) -> Path:
+        """The file a doc_id names, which must stay inside the corpus folder."""
+        parts = Path(doc_id).parts
+        if not doc_id or Path(doc_id).is_absolute() or ".." in parts or any(p.startswith(".") for p in parts):
+            raise BadDocumentPath(f"{doc_id!r} is not a document path inside the corpus (like 2021/plan.docx)")
+        path = (self.corpus / doc_id).resolve()
+        if not path.is_relative_to(self.corpus.resolve()):
+            raise BadDocumentPath(f"{doc_id!r} is not a document path inside the corpus")
+        return path
+
     # -- questions ---------------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None,
+            docs: list[str] | None = None) -> Answer:
+        """Answer one question; ``history`` is the earlier answers of the conversation, ``docs``
+        restricts it to these documents (ids, ids without the file type, or titles)."""
         started = time.perf_counter()
         state = self.state
-        query = state.analyzer.analyze(question)
-        query = resolve_follow_up(query, history or [])
-        hits = [] if query.refusal else state.retriever.search(query.retrieval_text, k=30)
-        answer = state.answerer.answer(query, hits)
+        chosen = None if docs is None else self.resolve_documents(docs)
+        answer = state.library.ask(question, history or [], chosen)
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
+
+    def resolve_documents(self, refs: list[str]) -> list[str]:
+        """Document ids for references by id, id without its file type, or title; an unknown
+        reference is a BadQuestion naming it."""
+        ids = []
+        for ref in refs:
+            doc = self.document(str(ref))
+            if doc is None:
+                raise BadQuestion(f"unknown document: {ref} (see: rag documents)")
+            ids.append(doc.id)
+        return ids
 
     def search(self, query: str, k: int = 10, timings: Timings | None = None) -> list[Hit]:
         return self.state.retriever.search(clean_question(query), k=k, timings=timings)

@@ -188,9 +188,12 @@ class Answer:
     kind: str
     latency_ms: float = 0.0
     focus: dict[str, Any] = field(default_factory=dict)  # resolved item/department, for follow-ups
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # kind "clarify": what to pick from
+    rows: list[dict[str, Any]] = field(default_factory=list)  # set answers: one row per task, for tables
+    support: float = 0.0  # how well the evidence supports the question (compares documents; not output)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "question": self.question,
             "answer": self.answer,
             "citations": [asdict(c) for c in self.citations],
@@ -199,3 +202,8 @@ class Answer:
             "latency_ms": round(self.latency_ms, 2),
             "focus": self.focus,
         }
+        if self.candidates:
+            out["candidates"] = self.candidates
+        if self.rows:
+            out["rows"] = self.rows
+        return out

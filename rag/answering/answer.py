@@ -23,6 +23,7 @@ from rag.answering.evidence import (
     support,
     title_match,
 )
+from rag.answering.followup import topic_residue
 from rag.answering.listings import Listings, Refusal
 from rag.answering.question import CUES, FACETS, Query
 from rag.indexing.chunks import header_quote
@@ -50,6 +51,13 @@ GUIDING_CUE = re.compile(r"总体思路|总的思路|整体思路|工作思路")
 ANSWER_TYPE = re.compile(r"(?:哪些|什么|哪几(?:个|项|种|类|样)?|哪(?:两|三|四|五)(?:个|项|种)|啥)([\u4e00-\u9fff]{2})")
 DOCUMENT_NOUNS = {"文件", "规定", "办法", "标准", "规范", "条例", "细则", "意见", "手册", "导则", "清单"}
 TIME_UNITS = ("小时", "天", "日", "个月", "年")
+# What a question about the document itself asks for, answered from the parsed header (DocInfo).
+ISSUER_CUE = re.compile(r"谁(?:发|印发|下发|制定|出)的|(?:发文|印发|发布|制发)(?:的)?(?:单位|机关|机构|部门)|"
+                        r"哪个(?:单位|部门|机关)(?:发|印发|下发|制定|出)的|(?:哪个|哪家|谁)[^,。?]{0,3}(?:发布|印发|下发)")
+DATE_CUE = re.compile(r"(?:哪天|哪一天|什么时候|何时|啥时候|几号|日期|时间)[^,。?]{0,3}(?:发|印发|下发|发布|出台|出的|成文)|"
+                      r"(?:发布|印发|成文|发文)(?:的)?(?:日期|时间)")
+NUMBER_CUE = re.compile(r"文号|发文字号|字号")
+WRITTEN_DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
 SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
 
@@ -118,10 +126,29 @@ class Answerer:
         if query.refusal:
             return self.refuse(query, query.refusal, hits)
         handler = getattr(self, f"_{query.kind}")
-        answer = handler(Turn.of(query, hits))
+        turn = Turn.of(query, hits)
+        answer = handler(turn)
+        if not answer.refused:
+            answer.support = self._support_of(turn, answer)
         if self.phraser and not answer.refused:
             answer = self.phraser(answer)
         return answer
+
+    def _support_of(self, t: Turn, answer: Answer) -> float:
+        """How well the cited text supports the question: compares one document's answer with
+        another's. A task named by number or title is full support."""
+        best = 0.0
+        for c in answer.citations:
+            item = self.items.get((c.doc_id, c.path)) if c.path else None
+            if item is not None and t.query.item is not None:
+                return 1.0
+            if item is None:
+                best = max(best, self._gated(t, c.quote))
+            elif answer.kind in ("lead", "units"):  # the task is the evidence: its title or its text
+                best = max(best, self._item_strength(t, item))
+            else:  # the sentence is the evidence, read with its task
+                best = max(best, self._gated(t, item.text))
+        return best
 
     def refuse(self, query: Query, why: str, hits: list[Hit], near: list[Item] | None = None) -> Answer:
         if near is None:
@@ -172,7 +199,7 @@ class Answerer:
         query, hits, content = t.query, t.hits, t.content
         if query.item is not None:
             doc = self.docs[0]
-            item = doc.item(query.item)
+            item = doc.task(query.path) if query.path else doc.item(query.item)
             return [item] if item else []
         return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content, self.idf,
                                                           self.titles.lookup(query.retrieval_text))]
@@ -259,7 +286,7 @@ class Answerer:
         if not units.lead:
             return self.refuse(query, f"{_label(item)}没有写明牵头单位", hits, near=[item])
         text = self._yes_no(query, item) + f"{_label(item)}由{'、'.join(units.lead)}牵头。依据:{RULE_TEXT[units.lead_rule]}。"
-        text += self._spelling_note(item, units.lead)
+        text += self._spelling_note(item, units.departments)
         if units.co:
             text += f"配合单位:{'、'.join(units.co)}。"
         if units.local:
@@ -324,7 +351,8 @@ class Answerer:
             return self.refuse(query, why, hits, near=pool[:3])
         item = best.item
         best_support = self._support(content, best.quote)
-        deadlines = [d for d in item.deadlines if self._support(content, d.sentence) >= best_support - 0.2]
+        deadlines = [d for d in item.deadlines if self._support(content, d.sentence) >= best_support - 0.2
+                     or d.source == "field" or len(topic_residue(query.text, query.departments)) < 2]  # the task's 完成时限 field or column is its deadline of record
         lines, cites = [], []
         for d in deadlines:
             read = d.normalized if d.normalized == d.text else f"{d.normalized}(原文“{d.text}”)"
@@ -447,6 +475,29 @@ class Answerer:
             return self.refuse(query, result.why, hits, near=result.near)
         return result
 
+    def _document_facts(self, query: Query, doc: Document) -> Answer | None:
+        """文号, issuing body and date, read from the parsed header and quoted as the text writes them."""
+        info = doc.info
+        if info is None:
+            return None
+        facts: list[tuple[str, str]] = []
+        if NUMBER_CUE.search(query.text) and info.doc_number and info.doc_number in doc.text:
+            facts.append(("文号", info.doc_number))
+        elif NUMBER_CUE.search(query.text) and not info.doc_number:
+            return Answer(query.text, f"《{doc.title}》的文件头和落款中没有写文号。",
+                          [_cite(doc, None, title_quote(doc))], False, query.kind)
+        if ISSUER_CUE.search(query.text) and info.issuer and info.issuer in doc.text:
+            facts.append(("发文单位", info.issuer))
+        if DATE_CUE.search(query.text) and info.date:
+            written = next((m.group(0) for m in WRITTEN_DATE.finditer(doc.text)
+                            if f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" == info.date), None)
+            if written:
+                facts.append(("日期", written))
+        if not facts:
+            return None
+        text = f"《{doc.title}》" + ";".join(f"{name}:{value}" for name, value in facts) + "。"
+        return Answer(query.text, text, [_cite(doc, None, value) for _, value in facts], False, query.kind)
+
     def _overview(self, t: Turn) -> Answer:
         query = t.query
         doc = self.docs[0]
@@ -454,6 +505,8 @@ class Answerer:
             quote = header_quote(doc, key)
             if quote and cue.search(query.text) and not SECTION_LIST_CUE.search(query.text):
                 return Answer(query.text, f"《{doc.title}》{quote}", [_cite(doc, None, quote)], False, query.kind)
+        if (facts := self._document_facts(query, doc)) is not None:
+            return facts
         if TITLE_CUE.search(query.text):
             return Answer(query.text, f"文件标题是《{doc.title}》。", [_cite(doc, None, doc.title)], False, query.kind)
         if GUIDING_CUE.search(query.text):
@@ -473,6 +526,13 @@ class Answerer:
                 _cite(doc, None, s.heading, section=s.numeral) for s in doc.sections]
             return Answer(query.text, text, cites, False, query.kind)
         return self._fact(t)
+
+
+def title_quote(doc: Document) -> str:
+    """The document's title as the text writes it, or its first line (a title broken over lines)."""
+    if doc.title in doc.text:
+        return doc.title
+    return next(line.strip() for line in doc.text.splitlines() if line.strip())
 
 
 def _cue_words(query: Query) -> list[str]:

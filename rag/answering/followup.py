@@ -51,6 +51,7 @@ class Anchor:
     items: tuple[int, ...] = ()
     departments: tuple[str, ...] = ()
     kind: str | None = None
+    paths: tuple[str, ...] = ()  # the items' numbering paths, where numbers restart inside a document
 
 
 def anchor_of(history: list[dict[str, Any]]) -> Anchor:
@@ -68,7 +69,8 @@ def anchor_of(history: list[dict[str, Any]]) -> Anchor:
             continue
         items = tuple(int(i) for i in focus.get("items") or [])
         departments = tuple(focus.get("departments") or [])
-        return Anchor(items, departments, turn.get("kind"))
+        paths = tuple(focus.get("paths") or [])
+        return Anchor(items, departments, turn.get("kind"), paths if len(paths) == len(items) else ())
     return Anchor()
 
 
@@ -103,13 +105,13 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     has_topic = len(topic_residue(text, query.departments)) >= 2 or bool(query.departments)
     points_back = PRONOUN.search(text) is not None or not has_topic
     elliptical = ELLIPSIS.search(text) is not None or not has_topic
-    kind, item, departments = query.kind, query.item, query.departments
+    kind, item, departments, path = query.kind, query.item, query.departments, query.path
 
     names_item = ITEM_PRONOUN.search(text) is not None
     if item is None and len(anchor.items) == 1 and (m := RELATIVE.search(text)):
         item = anchor.items[0] + (-1 if m.group(1) in "上前" else 1)
     elif item is None and departments and names_item and len(anchor.items) == 1:
-        item = anchor.items[0]  # 市公安局也参与这项工作吗? → that item's units
+        item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 市公安局也参与这项工作吗?
         if kind == "department":
             kind = "units"
     elif (
@@ -120,7 +122,7 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
         return replace(query, kind="department", departments=anchor.departments[:1])
     elif (item is None and not departments and query.section is None and len(anchor.items) == 1
           and points_back and kind != "overview"):
-        item = anchor.items[0]
+        item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None
 
     asks_content = ITEM_ASK.search(text) is not None
     if kind in ("fact", "item") and elliptical and not asks_content and previous_kind in CARRY_KINDS:
@@ -129,6 +131,6 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
         kind = "list"  # 那应急演练呢? after 哪些条目提到隐患排查?
     elif kind == "fact" and item is not None and not has_topic:
         kind = "item"  # 这条呢? / 具体内容? about the item in focus
-    if (kind, item, departments) == (query.kind, query.item, query.departments):
+    if (kind, item, departments, path) == (query.kind, query.item, query.departments, query.path):
         return query
-    return replace(query, kind=kind, item=item, departments=departments)
+    return replace(query, kind=kind, item=item, departments=departments, path=path)

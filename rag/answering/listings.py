@@ -15,6 +15,13 @@ LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
 WHO = re.compile(LEADS_ONLY.pattern + r"|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
+def row(item: Item, role: str | None = None) -> dict[str, object]:
+    """One task as a table row (PRODUCT.md: rows of a set answer)."""
+    return {"doc_id": item.doc_id, "path": item.path, "title": item.title, "role": role,
+            "lead": "、".join(item.units.lead) or None,
+            "deadline": "；".join(d.normalized for d in item.deadlines) or None}
+
+
 @dataclass(frozen=True)
 class Refusal:
     why: str
@@ -31,7 +38,11 @@ class Listings:
         return self.by_id[item.doc_id]
 
     def item(self, query: Query) -> Answer | Refusal:
-        item = self.docs[0].item(query.item) if query.item is not None else None
+        item = None
+        if query.path is not None:
+            item = self.docs[0].task(query.path)
+        elif query.item is not None:
+            item = self.docs[0].item(query.item)
         if item is None:
             return Refusal("没有这一条")
         section = self._doc(item).section(item.section)
@@ -47,6 +58,8 @@ class Listings:
         if section is None:
             return Refusal(f"文件只有{len(doc.sections)}个部分", near=[])
         items = [doc.task(p) for p in section.paths]
+        if not items:
+            return Refusal(f"第{section.numeral}部分“{section.title}”下没有编号的任务", near=[])
         if WHO.search(query.text):  # 「第三部分谁牵头」: each item with its lead, citing the block
             listing = ";".join(f"{ref(i)} {i.title}(牵头:{'、'.join(i.units.lead) or '未写明'})" for i in items)
             cites = [cite(doc, i, i.units.raw or i.sentences[0]) for i in items]
@@ -55,7 +68,8 @@ class Listings:
             cites = [cite(doc, i, i.title if i.title_damaged else i.sentences[0]) for i in items]
         text = f"第{section.numeral}部分“{section.title}”共{len(items)}条:{listing}。"
         return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [i.number for i in items], "section": section.numeral})
+                      focus={"items": [i.number for i in items], "section": section.numeral},
+                      rows=[row(i) for i in items])
 
     def department(self, query: Query) -> Answer | Refusal:
         name = query.departments[0]
@@ -63,20 +77,23 @@ class Listings:
         if not rows:
             return Refusal(f"{name}没有出现在任何条目的责任单位中")
         led = [it for it in rows if name in it.units.lead]
+        written = next((it.units.written[name] for it in rows if it.units.written.get(name, name) != name), None)
+        shown_name = f"{written}(即{name})" if written else name  # the document's own spelling first
         if LEADS_ONLY.search(query.text):  # 「市公安局牵头哪些工作」: only the items it leads
             if not led:
                 return Refusal(f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", near=rows[:3])
-            text = f"{name}牵头的工作共{len(led)}条:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
+            text = f"{shown_name}牵头的工作共{len(led)}条:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
             if len(rows) > len(led):
                 text += f"另有{len(rows) - len(led)}条为配合单位。"
             shown = led
         else:
             parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'})" for it in rows]
-            text = f"{name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
+            text = f"{shown_name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
             shown = rows
         cites = [cite(self._doc(it), it, it.units.raw) for it in shown]
         return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [it.number for it in shown], "departments": [name]})
+                      focus={"items": [it.number for it in shown], "departments": [name]},
+                      rows=[row(it, "牵头" if it in led else "配合") for it in shown])
 
     def term(self, query: Query, content: str) -> Answer | Refusal:
         term, rows = self.term_items(content)
@@ -89,7 +106,7 @@ class Listings:
             text += f"这正是第{section.numeral}部分“{section.title}”的全部条目。"
         cites = [cite(self._doc(it), it, next((s for s in it.sentences if term in s), it.title)) for it in rows]
         return Answer(query.text, text, cites, False, query.kind,
-                      focus={"items": [it.number for it in rows], "term": term})
+                      focus={"items": [it.number for it in rows], "term": term}, rows=[row(it) for it in rows])
 
     def term_items(self, content: str) -> tuple[str, list[Item]]:
         """The longest piece of the question that items contain literally, and all those items."""

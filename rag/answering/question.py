@@ -31,12 +31,14 @@ RELATIVE_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|下
 UNKNOWN_UNIT = re.compile(
     r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)(?!长)"  # 局长 is a person
     r"|市([\u4e00-\u9fff]{2,3})办(?:公室)?(?![法理事好])"  # 市人防办; 怎么办 has no 市 before it
+    r"|(?:市|省|县|区)([\u4e00-\u9fff]{2,4})(?:中心|支队|大队|总队)"  # 市疾控中心: a level before it
 )
 
 CUES: dict[str, re.Pattern[str]] = {
     "meta": re.compile(
-        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|发出|出的|出来|印发|公布|出台|下发|颁布)|发的文|印发|索引号|文号|"
-        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号|索引"
+        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|发出|出的|出来|印发|公布|出台|下发|颁布)|发的文|印发(?:的)?(?:时间|日期)|索引号|文号|"
+        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号|索引|"
+        r"谁(?:发|印发|下发|制定)的|(?:发文|印发|发布)(?:单位|机关|机构)|哪个(?:单位|部门|机关)(?:发|印发|下发)的"
     ),
     "deadline": re.compile(
         r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
@@ -48,7 +50,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"除了.{0,12}(?:还有|外)|还有谁|"
         r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|(?:哪些|哪几个|几个)责任(?:单位|部门)|"
         r"责任单位有哪些|有哪些单位|(?:负责|责任|参与|配合)(?:单位|部门)(?:有哪些|是哪些|都有|有几个|都是)|"
-        r"(?:哪些|哪几个|哪几家|几个)(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工"
+        r"(?:哪些|哪几个|哪几家|几个)(?:市直|市级|县直|区直|省直|相关|有关)?(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工"
     ),
     "lead": re.compile(
         r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁|由哪|"
@@ -74,7 +76,7 @@ LEAD_YESNO = re.compile(
     r"是\s+(?:的)?(?:吧|吗|嘛|么)"  # 「这摊子是水务局吧」, the unit's name blanked out
 )
 TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
-GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度".split())
+GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度 任务".split())
 # What is left of a department question once the name is gone: 「负责哪些工作」「涉及几条」…
 DEPARTMENT_ASK = re.compile("|".join(sorted(
     """哪些 什么 几条 多少条 哪几条 哪几项 几项 涉及 涉及到 牵涉 牵涉到 牵扯 牵扯到 参与 配合 牵头 挑头 主抓 领头 带头 负责 承担 管 干 做 搞 职责 任务
@@ -90,7 +92,9 @@ CHITCHAT = re.compile(
 OTHER_ISSUER = re.compile(r"(国务院|国家|应急管理部|省政府|省委|省应急管理厅|[\u4e00-\u9fff]{1,4}(?:部|省|厅))(?:的)?(?:20\d\d年)?(?:的)?(?:安全生产)?工作要点")
 FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
-    "money": (re.compile(r"预算|经费|多少钱|资金多少|拨款|花了多少|投入多少|万元|亿元|费用"),
+    # An amount asked for, not a budget word inside a name (一般公共预算收入 is a topic).
+    "money": (re.compile(r"多少钱|(?:预算|经费|资金|投资|投入|拨款|拨了|费用|花了|补贴|补助)[^,。?]{0,4}(?:多少|几)|"
+                         r"万元|亿元|(?:预算|经费|资金|费用)(?:是|有)?(?:多大|怎么算)"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
     "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
                re.compile(r"(?:同志|先生|女士)")),
@@ -102,6 +106,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
     "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|(?<!国)家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
+                         r"哪(?:一|几)?家[\u4e00-\u9fff]{0,4}(?:公司|企业|厂)|"
                          r"企业名单|(?<!黑)名单"),
               re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
     "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方"),
@@ -123,6 +128,7 @@ class Query:
     search_text: str = ""  # the question plus the document's own terms for the words it used
     unit_mentions: tuple[str, ...] = ()  # the department names as the question wrote them
     stand_ins: tuple[str, ...] = ()  # everyday words the corpus never uses, each searched as its term
+    path: str | None = None  # a task named by its numbering path (五（五）, 三（二）5); wins over ``item``
 
     @property
     def retrieval_text(self) -> str:
@@ -234,10 +240,11 @@ class QuestionAnalyzer:
 
     def _unknown_unit(self, text: str) -> str | None:
         for m in UNKNOWN_UNIT.finditer(text):
-            name, base = m.group(0), m.group(1) or m.group(2)
+            name, base = m.group(0), m.group(1) or m.group(2) or m.group(3)
             if any(ch in base for ch in "哪个什么这那该各谁某怎咋里要能会"):
                 continue
-            if any(name[i:] in self.plain_text for i in range(len(name) - 1)):
+            shortest = 3 if m.group(3) else 2  # 中心 alone is an ordinary word; 疾控中心 is not
+            if any(name[i:] in self.plain_text for i in range(len(name) - shortest + 1)):
                 continue  # an ordinary word the corpus uses (布局, 格局 …)
             return name
         return None
@@ -326,8 +333,9 @@ def _common_bigrams(texts: list[str], share: float = 0.25) -> set[str]:
 
 
 def _overlap(text: str, title: str) -> float:
+    """Share of a heading's bigrams the text uses; generic words (工作, 安全) do not count as use."""
     grams = {title[i : i + 2] for i in range(len(title) - 1)} - {",,"}
-    return len({g for g in grams if g in text}) / max(1, len(grams))
+    return len({g for g in grams - GENERIC_TITLE_GRAMS if g in text}) / max(1, len(grams))
 
 
 HEADING_COMMON = frozenset("坚持 安全 全生 生产 水平 提高 提升 强化 推进 扎实 完善".split())

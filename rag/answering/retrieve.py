@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import faiss
 import numpy as np
 
 from rag.indexing.embedders import Embedder
@@ -71,19 +72,45 @@ class HybridRetriever:
         self.chunks, self._faiss, self._bm25 = chunks, faiss_index, bm25
         self.tokenizer, self.embedder, self.depth = tokenizer, embedder, depth
         self.query_vector = QueryVectorCache(embedder)
+        self._rows: dict[str, list[int]] = {}  # document -> its chunks' row numbers
+        for row, chunk in enumerate(chunks):
+            self._rows.setdefault(chunk.doc_id, []).append(row)
 
-    def search(self, query: str, k: int = 10, timings: Timings | None = None) -> list[Hit]:
+    def _only(self, docs: frozenset[str]) -> tuple[np.ndarray, object]:
+        """The rows of ``docs`` and a FAISS search setting that looks at those rows only."""
+        rows = np.array(sorted(r for d in docs for r in self._rows.get(d, ())), dtype=np.int64)
+        selector = faiss.IDSelectorBatch(rows)
+        inner = faiss.downcast_index(self._faiss.index) if isinstance(self._faiss, faiss.IndexIDMap) else self._faiss
+        if isinstance(inner, faiss.IndexHNSW):
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        params._selector = selector  # keep the selector alive as long as the parameters
+        return rows, params
+
+    def search(self, query: str, k: int = 10, timings: Timings | None = None,
+               docs: frozenset[str] | None = None) -> list[Hit]:
+        """The ``k`` best chunks for ``query``; with ``docs``, only chunks of those documents."""
         if k <= 0:
             raise ValueError("k must be greater than 0.")
         timings = timings or Timings()
         t = time.perf_counter()
         vector = self.query_vector(query)
         t = timings.add("embed", t)
-        depth = min(max(self.depth, k), len(self.chunks))
-        _, ids = self._faiss.search(vector.reshape(1, -1), depth)
+        if docs is not None and docs >= self._rows.keys():
+            docs = None  # every document: no filter
+        rows, params = self._only(docs) if docs is not None else (None, None)
+        if rows is not None and len(rows) == 0:
+            return []
+        depth = min(max(self.depth, k), len(self.chunks) if rows is None else len(rows))
+        _, ids = self._faiss.search(vector.reshape(1, -1), depth, params=params)
         dense = [int(i) for i in ids[0] if i >= 0]
         t = timings.add("dense", t)
         scores = self._bm25.scores(self.tokenizer(query))
+        if rows is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[rows] = True
+            scores = np.where(mask, scores, 0.0)
         if len(scores) > depth:
             top = np.argpartition(-scores, depth)[:depth]
             top = top[np.argsort(-scores[top], kind="stable")]

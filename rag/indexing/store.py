@@ -6,7 +6,8 @@ index/
   CURRENT                   {"version": "<folder>"}: swapped atomically after a build
   <version>/manifest.json   format, embedder, dimension, corpus hash, FAISS setting
   <version>/chunks.json     every chunk with its metadata (compact JSON)
-  <version>/vectors.faiss   dense vectors
+  <version>/vectors.faiss   dense vectors (FAISS IndexIDMap2: row id = the chunk's position)
+  <version>/documents.json  each document's rows and the signature of its chunks (incremental updates)
   <version>/bm25/           sparse BM25 matrix (.npy, allow_pickle=False) + vocabulary (JSON)
   cache/<embedder>.npz      embeddings by content hash, reused across builds
 """
@@ -29,12 +30,12 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexError_
+from rag.indexing.vectors import FLAT_LIMIT, HNSW_EF_SEARCH, HNSW_M, FaissStore
 from rag.types import Chunk
 
-FORMAT_VERSION = 3  # 2: chunks.json without token lists; 3: chunks carry doc_id and path
-FLAT_LIMIT = 50_000  # above this many vectors HNSW replaces exact search (flat costs ~12.6 ms per 10⁵)
-HNSW_M = 32
-HNSW_EF_SEARCH = 128  # the retriever asks for 50 neighbours; FAISS's default of 16 loses recall
+__all__ = ["FLAT_LIMIT", "HNSW_EF_SEARCH", "HNSW_M", "FaissStore", "IndexStore", "Manifest", "make_faiss_index"]
+
+FORMAT_VERSION = 4  # 3: chunks carry doc_id and path; 4: row-addressed vectors and documents.json
 REINDEX_HINT = "re-index with: rag index --force"
 
 
@@ -136,18 +137,10 @@ class EmbeddingCache:
 
 
 def make_faiss_index(vectors: np.ndarray):
-    import faiss
-
-    dim = vectors.shape[1]
-    if len(vectors) <= FLAT_LIMIT:
-        index, setting = faiss.IndexFlatIP(dim), "flat-ip"
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        setting = f"hnsw-ip(M={HNSW_M},efConstruction=80,efSearch={HNSW_EF_SEARCH})"
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, setting
+    """A FAISS index of ``vectors`` with row ids 0…n-1 (flat up to FLAT_LIMIT, HNSW above), and its setting."""
+    store = FaissStore(vectors.shape[1], FaissStore._empty(vectors.shape[1], hnsw=len(vectors) > FLAT_LIMIT))
+    store.add(np.arange(len(vectors), dtype=np.int64), vectors)
+    return store.index, store.describe()
 
 
 class IndexStore:
@@ -185,9 +178,11 @@ class IndexStore:
             raise IndexError_(f"index manifest in {folder} is unreadable; {REINDEX_HINT}") from None
 
     def write(
-        self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray,
-        embedder: str, corpus_hash: str,
+        self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray | FaissStore,
+        embedder: str, corpus_hash: str, documents: dict[str, dict[str, Any]] | None = None,
     ) -> Path:
+        """A new version: ``vectors`` are either all the rows (a full build) or a store already
+        updated in place (an incremental one); ``documents`` maps each document to its rows."""
         import faiss
 
         from rag.indexing.lexical import BM25Index
@@ -195,12 +190,16 @@ class IndexStore:
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".build-"))
         try:
-            index, setting = make_faiss_index(vectors)
+            if isinstance(vectors, FaissStore):
+                index, setting, dim = vectors.index, vectors.describe(), vectors.dim
+            else:
+                (index, setting), dim = make_faiss_index(vectors), int(vectors.shape[1])
             faiss.write_index(index, str(staging / "vectors.faiss"))
             atomic_write_json(staging / "chunks.json", [asdict(c) for c in chunks], compact=True)
+            atomic_write_json(staging / "documents.json", documents or {})
             BM25Index.build(tokens).save(staging / "bm25")
             manifest = Manifest(
-                format_version=FORMAT_VERSION, embedder=embedder, dim=int(vectors.shape[1]),
+                format_version=FORMAT_VERSION, embedder=embedder, dim=dim,
                 corpus_hash=corpus_hash, chunks=len(chunks), faiss=setting,
                 created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             )
@@ -223,7 +222,6 @@ class IndexStore:
 
     def read(self, folder: Path, embedder: str, dim: int):
         """Manifest, chunks, FAISS index and BM25 index of one version, validated."""
-        import faiss
 
         from rag.indexing.lexical import BM25Index
 
@@ -241,9 +239,7 @@ class IndexStore:
         try:
             raw = json.loads((folder / "chunks.json").read_text("utf-8"))
             chunks = [Chunk(**r) for r in raw]
-            index = faiss.read_index(str(folder / "vectors.faiss"))
-            if hasattr(index, "hnsw"):  # efSearch is not stored in the file
-                index.hnsw.efSearch = HNSW_EF_SEARCH
+            index = FaissStore.load(folder / "vectors.faiss", manifest.dim).index
             bm25 = BM25Index.load(folder / "bm25")
         except Exception as exc:  # any damage to these files means the same thing to the user
             raise IndexError_(
@@ -252,3 +248,13 @@ class IndexStore:
         if index.ntotal != len(chunks) or index.d != dim or len(chunks) != manifest.chunks:
             raise IndexError_(f"index files in {folder} disagree with each other; {REINDEX_HINT}")
         return manifest, chunks, index, bm25
+
+    def read_documents(self, folder: Path) -> dict[str, dict[str, Any]]:
+        """Each document's rows ({"first", "count"}) and chunk signature, as the version was built."""
+        try:
+            raw = json.loads((folder / "documents.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            raise IndexError_(f"index documents file in {folder} is unreadable; {REINDEX_HINT}") from None
+        if not isinstance(raw, dict):
+            raise IndexError_(f"index documents file in {folder} is damaged; {REINDEX_HINT}")
+        return raw

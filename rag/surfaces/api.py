@@ -9,6 +9,8 @@ Keys, rate limit and body limit live in api_guard.py; the answer cache in api_ca
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ log = logging.getLogger("rag.surfaces.api")
 @dataclass(frozen=True)
 class ApiConfig:
     keys: frozenset[str] = frozenset()
+    admin_keys: frozenset[str] = frozenset()  # may also upload and delete documents
     rate_limit: float = 20.0  # requests a second per key (or per client address without keys); 0 = off
     burst: int | None = None  # default: twice the rate
     max_body: int = 64 * 1024  # bytes
@@ -112,8 +115,23 @@ def _openapi_security(app: FastAPI) -> None:
 
 
 # -- response bodies from the core's dataclasses ---------------------------------------------------
+def _require_admin(request: Request) -> None:
+    if getattr(request.state, "role", "reader") != "admin":
+        raise ApiError(403, "forbidden", "changing the corpus needs an admin key (RAG_API_ADMIN_KEYS)")
+
+
+def change_out(status: str, doc_id: str, report: Any) -> dict[str, Any]:
+    return {"status": status, "doc_id": doc_id, "added": list(report.added), "changed": list(report.changed),
+            "removed": list(report.removed), "unchanged": report.unchanged, "embedded": report.embedded,
+            "chunks": report.chunks, "seconds": round(report.seconds, 3)}
+
+
 def document_out(doc: Document) -> dict[str, Any]:
+    info = doc.info
     return {"id": doc.id, "title": doc.title, "meta": dict(doc.meta), "items": len(doc.items),
+            "issuer": info.issuer if info else None, "doc_number": info.doc_number if info else None,
+            "date": info.date if info else None, "year": info.year if info else None,
+            "place": info.place if info else None, "format": doc.report.format if doc.report else None,
             "sections": [{"numeral": s.numeral, "title": s.title, "items": list(s.items)} for s in doc.sections]}
 
 
@@ -150,7 +168,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
                   description="Answers, search and browsing over policy documents, with exact item citations.")
     app.add_middleware(GuardMiddleware, keys=config.keys, limiter=RateLimiter(config.rate_limit, config.burst),
-                       max_body=config.max_body)
+                       max_body=config.max_body, admin_keys=config.admin_keys)
     _install_error_handlers(app)
     _openapi_security(app)
     app.include_router(chat_router(backend), prefix="/v1")
@@ -173,7 +191,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     def ask(body: m.AskIn) -> JSONResponse:
         """Answer one question; ``history`` holds this conversation's earlier answer objects."""
         history = [turn.model_dump(exclude_none=True) for turn in body.history]
-        answer, hit = backend.ask(body.question, history)
+        answer, hit = backend.ask(body.question, history, body.docs)
         return json_response(answer, headers={"X-Cache": "hit" if hit else "miss"})
 
     @app.post("/v1/search", response_model=m.SearchOut, responses=errors(400, 422, *COMMON), tags=["answers"])
@@ -192,7 +210,27 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     def documents() -> JSONResponse:
         return json_response({"documents": [document_out(d) for d in backend.service.documents()]})
 
-    @app.get("/v1/documents/{doc}/items/{n}", response_model=m.ItemOut, responses=errors(404, 422, *COMMON),
+    @app.post("/v1/documents", response_model=m.DocumentChangeOut, status_code=201,
+              responses=errors(400, 403, 413, 422, *COMMON), tags=["documents"])
+    def add_document(request: Request, body: m.DocumentIn) -> JSONResponse:
+        """Add or replace one document (admin keys): it is read first, then only its rows are indexed."""
+        _require_admin(request)
+        try:
+            data = base64.b64decode(body.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(422, "invalid_request", "content_base64 is not valid base64") from None
+        status, report = backend.add_document(body.path, data)
+        return json_response(change_out(status, body.path, report), 201 if status == "added" else 200)
+
+    @app.delete("/v1/documents/{doc_id:path}", response_model=m.DocumentChangeOut,
+                responses=errors(403, 404, 422, *COMMON), tags=["documents"])
+    def remove_document(request: Request, doc_id: str = Path(max_length=300, description="document id",
+                                                            examples=["2021/safety-work-plan-2021.txt"])) -> JSONResponse:
+        """Remove one document (admin keys): its file leaves the corpus and its rows the index."""
+        _require_admin(request)
+        return json_response(change_out("removed", doc_id, backend.remove_document(doc_id)))
+
+    @app.get("/v1/documents/{doc:path}/items/{n}", response_model=m.ItemOut, responses=errors(404, 422, *COMMON),
              tags=["browse"])
     def item(doc: str = Path(max_length=300, description="document id or title",
                               examples=["safety-work-plan-2020.txt"]),

@@ -70,18 +70,39 @@ class Backend:
             raise ApiError(503, "not_ready", "the index is loading; try again shortly", {"Retry-After": "1"})
         return self._service
 
-    def ask(self, question: str, history: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    def ask(self, question: str, history: list[dict[str, Any]],
+            docs: list[str] | None = None) -> tuple[dict[str, Any], bool]:
         """The answer object, and whether it came from the cache."""
         started = time.perf_counter()
         service = self.service
         generation = service.state
-        key = cache_key(question, history)
+        key = cache_key(question, history, docs)
         cached = self.cache.get(key, generation)
         if cached is not None:
             return {**cached, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}, True
-        answer = service.ask(question, history).to_dict()
+        answer = service.ask(question, history, docs).to_dict()
         self.cache.put(key, answer, generation)
         return answer, False
+
+    def add_document(self, doc_id: str, data: bytes) -> tuple[str, Any]:
+        from rag.errors import BadDocumentPath, BadQuestion
+
+        try:
+            return self.service.add_document(doc_id, data)
+        except BadDocumentPath as exc:
+            raise ApiError(400, "bad_document_path", str(exc)) from None
+        except BadQuestion as exc:
+            raise ApiError(400, "unreadable_document", str(exc)) from None
+
+    def remove_document(self, doc_id: str) -> Any:
+        from rag.errors import BadQuestion
+
+        try:
+            return self.service.remove_document(doc_id)
+        except LookupError:
+            raise ApiError(404, "unknown_document", f"no document {doc_id!r}; GET /v1/documents lists them") from None
+        except BadQuestion as exc:
+            raise ApiError(400, "bad_document_path", str(exc)) from None
 
     def reindex(self, force: bool) -> dict[str, Any]:
         started = time.perf_counter()

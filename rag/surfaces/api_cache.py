@@ -9,8 +9,8 @@ from collections import OrderedDict
 from typing import Any
 
 
-def cache_key(question: str, history: list[dict[str, Any]]) -> str:
-    return json.dumps([question, history], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def cache_key(question: str, history: list[dict[str, Any]], docs: list[str] | None = None) -> str:
+    return json.dumps([question, history, docs], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class AnswerCache:

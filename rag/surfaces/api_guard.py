@@ -19,12 +19,15 @@ from typing import Any
 from rag.errors import RagError
 
 KEYS_ENV = "RAG_API_KEYS"
+ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)
+UPLOAD_PATH = "/v1/documents"
+MAX_UPLOAD_BODY = 12 * 2**20  # a document upload: 8 MB of file as base64 JSON
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # health checks never need a key
 
 
-def load_keys(keys_file: Path | None = None, env: str | None = None) -> frozenset[str]:
+def load_keys(keys_file: Path | None = None, env: str | None = None, variable: str = KEYS_ENV) -> frozenset[str]:
     """Keys from ``RAG_API_KEYS`` (comma-separated) and from a file (one a line, # comments)."""
-    raw = os.environ.get(KEYS_ENV, "") if env is None else env
+    raw = os.environ.get(variable, "") if env is None else env
     keys = {k.strip() for k in raw.split(",") if k.strip()}
     if keys_file is not None:
         try:
@@ -84,17 +87,20 @@ class GuardMiddleware:
     """Body size limit, then the Bearer key check, then the rate limit (per key, or per client
     address when no keys are configured). Health checks pass untouched."""
 
-    def __init__(self, app: Any, keys: frozenset[str], limiter: RateLimiter, max_body: int) -> None:
-        self.app, self.keys, self.limiter, self.max_body = app, keys, limiter, max_body
+    def __init__(self, app: Any, keys: frozenset[str], limiter: RateLimiter, max_body: int,
+                 admin_keys: frozenset[str] = frozenset()) -> None:
+        self.app, self.limiter, self.max_body = app, limiter, max_body
+        self.keys, self.admin_keys = keys | admin_keys, admin_keys
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        limit = MAX_UPLOAD_BODY if (scope["path"], scope.get("method")) == (UPLOAD_PATH, "POST") else self.max_body
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await send_error(send, 413, "body_too_large", f"request body over {self.max_body} bytes")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await send_error(send, 413, "body_too_large", f"request body over {limit} bytes")
             return
         client = self._client(headers.get(b"authorization", b""), scope)
         if client is None:
@@ -108,10 +114,13 @@ class GuardMiddleware:
             await send_error(send, 429, "rate_limited", f"too many requests; retry after {retry.decode()} s",
                              [(b"retry-after", retry)])
             return
-        body = await self._read_body(receive)
+        body = await self._read_body(receive, limit)
         if body is None:
-            await send_error(send, 413, "body_too_large", f"request body over {self.max_body} bytes")
+            await send_error(send, 413, "body_too_large", f"request body over {limit} bytes")
             return
+        # The role handlers check: no keys at all (loopback only) is the single-user admin mode.
+        admin = not self.keys or client.removeprefix("key:") in self.admin_keys
+        scope = {**scope, "state": {**(scope.get("state") or {}), "role": "admin" if admin else "reader"}}
         if body:  # every body here is JSON: read it so whatever Content-Type says (curl -d sends form type)
             scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-type"]
                      + [(b"content-type", b"application/json")]}
@@ -130,7 +139,7 @@ class GuardMiddleware:
                 return f"key:{key}"
         return None
 
-    async def _read_body(self, receive: Any) -> bytes | None:
+    async def _read_body(self, receive: Any, limit: int) -> bytes | None:
         """The whole body, or None past the limit (chunked bodies carry no Content-Length)."""
         parts, seen = [], 0
         while True:
@@ -139,7 +148,7 @@ class GuardMiddleware:
                 return b"".join(parts)
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.max_body:
+            if seen > limit:
                 return None
             parts.append(chunk)
             if not message.get("more_body", False):

@@ -49,6 +49,9 @@ class Focus(BaseModel):
     departments: list[Name] = Field(default_factory=list, max_length=50)
     section: Name | None = None
     term: Name | None = None
+    doc_id: Name | None = None  # the document the answer came from (follow-ups stay in it)
+    docs: list[Name] = Field(default_factory=list, max_length=1000)
+    paths: list[Name] = Field(default_factory=list, max_length=200)
 
 
 class Turn(BaseModel):
@@ -66,6 +69,8 @@ class AskIn(BaseModel):
     question: Question
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY,
                                 description="earlier answer objects of this conversation, oldest first")
+    docs: list[Name] | None = Field(default=None, max_length=1000,
+                                    description="only these documents (ids from /v1/documents, or titles)")
 
 
 class CitationOut(BaseModel):
@@ -74,6 +79,15 @@ class CitationOut(BaseModel):
     section: str | None
     title: str
     quote: str
+    doc_id: str
+    path: str | None
+
+
+class CandidateOut(BaseModel):
+    doc_id: str
+    path: str | None
+    title: str
+    question: str
 
 
 class AnswerOut(BaseModel):
@@ -84,6 +98,8 @@ class AnswerOut(BaseModel):
     kind: str
     latency_ms: float
     focus: dict[str, Any]
+    candidates: list[CandidateOut] | None = Field(default=None, description='kind "clarify": what to pick from')
+    rows: list[dict[str, Any]] | None = Field(default=None, description="set answers: one row per task")
 
 
 # -- search ------------------------------------------------------------------------------------
@@ -123,6 +139,12 @@ class DocumentOut(BaseModel):
     meta: dict[str, str]
     sections: list[SectionOut]
     items: int
+    issuer: str | None
+    doc_number: str | None = Field(description="文号")
+    date: str | None
+    year: int | None
+    place: str | None
+    format: str | None
 
 
 class DocumentsOut(BaseModel):
@@ -195,6 +217,24 @@ class ReadyOut(BaseModel):
     index_created: str
 
 
+class DocumentIn(BaseModel):
+    path: Annotated[StrictStr, Field(min_length=1, max_length=300, examples=["2021/safety-work-plan-2021.txt"],
+                                     description="the document's path in the corpus: its doc_id")]
+    content_base64: Annotated[StrictStr, Field(min_length=1, description="the file's bytes, base64")]
+
+
+class DocumentChangeOut(BaseModel):
+    status: Literal["added", "replaced", "removed"]
+    doc_id: str
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: int
+    embedded: int
+    chunks: int
+    seconds: float
+
+
 class ReindexIn(BaseModel):
     force: StrictBool = Field(True, description="rebuild even when the corpus is unchanged")
 
@@ -227,6 +267,8 @@ class ChatIn(BaseModel):
     model: Name = "policy-qa"
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: StrictBool = False
+    docs: list[Name] | None = Field(default=None, max_length=1000,
+                                    description="an extension: only these documents (ids from /v1/documents)")
 
 
 class ChatChoiceMessage(BaseModel):

@@ -49,14 +49,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.rate_limit < 0 or args.max_body < 1 or args.cache_size < 0 or (args.burst is not None and args.burst < 1):
         raise RagError("--rate-limit and --cache-size must be ≥ 0, --max-body and --burst ≥ 1")
-    keys = load_keys(args.keys_file)
+    from rag.surfaces.api_guard import ADMIN_KEYS_ENV
+
+    admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
+    keys = load_keys(args.keys_file) | admin_keys
     if not keys and not is_loopback(args.host):
         if not args.allow_no_auth:
             raise RagError(f"refusing to serve {args.host} without API keys: set RAG_API_KEYS or --keys-file, "
                            "or pass --allow-no-auth to accept that anyone who reaches the port can use it")
         print(f"warning: serving {args.host}:{args.port} with NO authentication (--allow-no-auth)",
               file=sys.stderr, flush=True)
-    config = ApiConfig(keys=keys, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
+    config = ApiConfig(keys=keys, admin_keys=admin_keys, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
                        cache_size=args.cache_size)
     backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
                                       progress=stderr_progress), cache_size=args.cache_size)

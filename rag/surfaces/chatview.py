@@ -25,7 +25,7 @@ SET_KINDS = ("department", "list", "section")
 KIND_LABELS = {
     "lead": "牵头单位", "units": "责任单位", "deadline": "完成时限", "count": "数量", "department": "部门职责",
     "list": "条目清单", "item": "条目内容", "section": "部分目录", "overview": "文件概况", "fact": "具体内容",
-    "out_of_scope": "超出范围",
+    "out_of_scope": "超出范围", "documents": "文件列表", "clarify": "请补充",
 }
 LEAD_RULES = {"explicit": "原文写明牵头", "huitong": "“会同”之前的单位", "first": "列在首位", "none": "未写明"}
 
@@ -106,7 +106,7 @@ def where(citation: dict[str, Any]) -> str:
 # -- the answer as HTML -------------------------------------------------------------------------
 def render_card(citation: dict[str, Any], docs: list[Document], n: int) -> str:
     heading = _section_heading(docs, citation["doc"], citation.get("section"))
-    ref = f"第{citation['item']}条" if citation.get("item") is not None else "正文"
+    ref = citation.get("path") or (f"第{citation['item']}条" if citation.get("item") is not None else "正文")
     meta = f"《{citation['doc']}》" + (f" · {heading}" if heading else "")
     return (
         f'<details class="qa-card"><summary>'
@@ -131,6 +131,12 @@ def render_answer(answer: dict[str, Any], docs: list[Document]) -> str:
             '<div class="qa-why">系统只根据文件原文回答;文件没有写到的内容不会推测。</div></div>'
         )
     kind = answer.get("kind", "")
+    if kind == "clarify":  # which document: the candidates, each with the question that names it
+        options = "".join(f'<li>{escape_text(c["title"])}{(" " + escape_text(c["path"])) if c.get("path") else ""}'
+                          f'<div class="qa-why">可以这样问:{escape_text(c["question"])}</div></li>'
+                          for c in answer.get("candidates") or [])
+        return ('<div class="qa-reply qa-ok"><div class="qa-badge">请补充</div>'
+                f'<div class="qa-text">{escape_text(answer["answer"])}</div><ul class="qa-candidates">{options}</ul></div>')
     label = KIND_LABELS.get(kind, "回答")
     count = len({(c["doc"], c.get("item")) for c in citations})
     head = f"出处 · 共{count}条" if kind in SET_KINDS else f"出处({len(citations)})"

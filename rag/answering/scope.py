@@ -1,0 +1,320 @@
+"""Which documents a question is about: the ones it names (title, year, issuing body, place, 文号),
+the ones a caller chose, or the one the conversation is in; otherwise all of them.
+
+Every clue is read against what the corpus holds, so a year, place or body that no document has is
+a refusal here, before anything is retrieved. The clue's words are taken out of the question
+(「2021年的要点里燃气谁牵头」 → 「燃气谁牵头」) so that the per-document reader does not judge them
+again against one document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from rag.types import Document
+
+GENRE = r"(?:文件|要点|方案|意见|通知|计划|清单|分工|分解|规划|办法|措施|报告)"
+# A year that dates a document, not a deadline inside one (2021年6月底前, 2021年底).
+DOC_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年(?:度)?(?![0-9一二三四五六七八九十]+月|底|内|初|中|末|前|起|以来)")
+RELATIVE_YEARS = {"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "上年度": -1, "前年": -2, "明年": 1, "下一年": 1,
+                  "下年度": 1}
+RELATIVE_YEAR = re.compile("|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)))
+DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,6})[〔\[(（【]\s*((?:19|20)\d\d)\s*[〕\])）】]\s*(\d{1,4})\s*号")
+# 「…的那个文件里」「要点中」: once the document is known, the words that pointed at it say nothing more.
+IN_DOCUMENT = re.compile(r"(?:的)?(?:那|这)?(?:个|份|一份)?(?:文件|要点|方案|意见|通知|计划|清单)(?:里面|里头|里|中|上)(?:的)?|"
+                         r"^(?:的)?(?:那|这)?(?:个|份)?(?:文件|要点|方案)(?:里面|里|中)?")
+QUOTED_TITLE = re.compile(r"《([^》]{2,60})》")
+# What follows a body's name when the body is named as the document's author, not as a unit at work.
+AUTHOR_TAIL = (rf"(?:的|发的|印发的|下发的|出的|制定的)?(?:那|这)?(?:个|份|一份)?\s?(?:(?:19|20)\d\d年(?:度)?)?(?:的)?"
+               rf"(?:(?![在里中有是负管做抓])[\u4e00-\u9fff]){{0,8}}?{GENRE}")
+CONTRACTIONS = (("人民政府", "政府"), ("安全生产委员会", "安委会"), ("委员会办公室", "委办"), ("办公室", "办"),
+                ("办公厅", "办"))
+COMPARE = re.compile(r"还是[^,，。?？]{0,20}(?:吗|么|嘛|不)|变了|变化|调整|换了|改了|一样吗|一样不|一样么|相同|不同|区别|差别|"
+                     r"[和跟与比同]去年|[和跟与比同]上一?年|两年|这两份|对比|比较")
+OTHER_BODY = r"(国务院|国家[\u4e00-\u9fff]{0,6}(?:局|部|委)|[\u4e00-\u9fff]{2,6}部|省政府|省委|[\u4e00-\u9fff]{2,5}厅)"
+# 「这份文件」「该文件」: a document the question cannot name.
+THIS_DOCUMENT = re.compile(r"(?:这|该|此|本)(?:个|份|一份)?(?:文件|文|要点|方案|意见|通知|计划|清单)")
+DOCUMENT_LIST = re.compile(
+    r"(?:哪些|哪几(?:份|个|篇)|几份|多少份|几个|什么)(?:是)?[^,，。?？]{0,6}?(?:的)?(?:政策)?(?:文件|文档)(?!里|中|的)|"
+    r"(?:文件|文档)(?:库)?(?:里|中)?(?:有哪些|都有哪些|有几份|有多少|列表|目录|清单)|(?:文件|文档)[^,，。?？]{0,3}(?:都)?列(?:一下|出来|出)|"
+    r"(?:收录|收了|存了|有)(?:哪些|什么|几份)(?:文件|文档)|(?:有|是)(?:哪几份|几份|多少份)"
+)
+# 「秦皇岛开发区」「秦皇岛市…」: the place a document without a parsed place names itself by.
+MENTIONED_PLACE = re.compile(r"(?<![各全本我该这那哪每市县区省])([\u4e00-\u9fff]{2,3})(?=开发区|新区|经开区)")
+UNIT_AFTER = re.compile(r"(?:市|区|县|新区|开发区)?[\u4e00-\u9fff]{0,8}(?:局|委|办|厅|队|中心|委员会|管委)")
+# 「示例县的…」「唐山市今年…」: a place named like one; the corpus decides whether it holds it.
+PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
+
+
+@dataclass(frozen=True)
+class Scope:
+    docs: tuple[str, ...]  # the documents in scope, newest first
+    narrowed: bool  # a clue, a caller's choice or the conversation narrowed it
+    text: str  # the question with the clue words taken out
+    why: str = ""  # what narrowed it, in words: 「2021年」「示例省」…
+    refusal: str | None = None  # the clues name no document the corpus holds
+    compare: bool = False  # the question compares documents (「今年还是…吗」「和去年一样吗」)
+    note: str = ""  # said before the answer: how a clue was read (今年 with no document of that year)
+
+
+def newest_first(docs: Iterable[Document]) -> list[Document]:
+    return sorted(docs, key=lambda d: (_date_key(d), d.id), reverse=True)
+
+
+def _date_key(doc: Document) -> str:
+    info = doc.info
+    if info and info.date:
+        return info.date
+    if info and info.year:
+        return f"{info.year}-00-00"
+    return ""
+
+
+def _issuer_forms(issuer: str, place: str | None) -> set[str]:
+    """The ways a question may name a document's author: 示例市安全生产委员会办公室 → 市安委会办公室,
+    市安委办, 安委办 …"""
+    forms = {issuer}
+    rest = issuer[len(place):] if place and issuer.startswith(place) else None
+    if rest:
+        forms |= {place[-1] + rest, rest}
+    for before, after in CONTRACTIONS:
+        forms |= {f.replace(before, after) for f in forms}
+    return {f for f in forms if len(f) >= 3}
+
+
+def _without_title_words(text: str, title: str, units: list[str] = (), shortest: int = 3) -> str:
+    """The text less every run of ``shortest``+ characters that the title also has (「政府工作报告
+    分工中，新建5G基站…」 → 「中，新建5G基站…」): they named the document, not the topic. Unit
+    names stay whole (应急管理 of 海港区应急管理局)."""
+    kept = [False] * len(text)
+    for unit in units:
+        for m in re.finditer(re.escape(unit), text):
+            kept[m.start() : m.end()] = [True] * (m.end() - m.start())
+    out, i = [], 0
+    while i < len(text):
+        n = 0
+        while i + n < len(text) and text[i : i + n + 1] in title and not kept[i + n]:
+            n += 1
+        if n >= shortest:
+            out.append(" ")
+            i += n
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+class Scoper:
+    def __init__(self, docs: list[Document], today: date | None = None,
+                 units: Callable[[str], list[str]] = lambda text: []) -> None:
+        self.units = units  # the unit names a text mentions, as written: title words never cut into them
+        self.docs = newest_first(docs)
+        self.by_id = {d.id: d for d in self.docs}
+        self.today = today or date.today()
+        self.years = sorted({d.info.year for d in self.docs if d.info and d.info.year})
+        self.places = {d.info.place for d in self.docs if d.info and d.info.place}
+        self.issuers = {d.id: _issuer_forms(d.info.issuer, d.info.place) for d in self.docs
+                        if d.info and d.info.issuer}
+        self.cores = {d.id: self._core(d) for d in self.docs}
+        # Places a document without a parsed place names itself by (秦皇岛 of 秦皇岛开发区, 秦皇岛市…).
+        self.mentioned = {d.id: set(MENTIONED_PLACE.findall(d.text)) for d in self.docs
+                          if not (d.info and d.info.place)}
+        self.mentioned_all = {p for names in self.mentioned.values() for p in names}
+        counts: dict[str, int] = {}
+        for core in self.cores.values():
+            for g in _grams(core):
+                counts[g] = counts.get(g, 0) + 1
+        self.distinct = {g for g, n in counts.items() if n <= len(self.docs) / 2}  # words only some titles use
+
+    @staticmethod
+    def _core(doc: Document) -> str:
+        """The words of a title that name the document: less its place and year."""
+        title = doc.title
+        if doc.info and doc.info.place:
+            title = title.replace(doc.info.place, "")
+        return re.sub(r"(?:19|20)\d\d年(?:度)?", "", title)
+
+    def scope(self, text: str, chosen: Iterable[str] | None = None, context: str | None = None) -> Scope:
+        """The documents ``text`` is about, among ``chosen`` (all when None). ``context`` is the
+        conversation's document, used by the caller for follow-ups (see ``in_context``)."""
+        pool = [d for d in self.docs if chosen is None or d.id in set(chosen)]
+        if not pool:
+            return Scope((), True, text, "所选文件", refusal="所选的文件不在文件库中")
+        narrowed = chosen is not None
+        clues: list[str] = []
+        self_note = self._this_year_note(text, pool)
+        rest = text
+        for read in (self._by_number, self._by_quoted_title, self._by_other_issuer, self._by_year, self._by_issuer, self._by_place,
+                     self._by_unknown_place, self._by_title):
+            found = read(rest, pool)
+            if found is None:
+                continue
+            rest, clue, matching = found
+            clues.append(clue)
+            narrowed = True
+            kept = [d for d in pool if d.id in matching]
+            if not kept:
+                where = "所选文件中" if chosen is not None else "文件库中"
+                return Scope((), True, text, "、".join(clues), refusal=f"{where}没有{'、'.join(clues)}的文件"
+                             + self._holdings())
+            pool = kept
+        compare = COMPARE.search(text) is not None
+        if compare and clues:  # 「2021年燃气还是城管执法局牵头吗」: the year before is asked too
+            extra = [p for d in pool if (p := self._predecessor(d)) is not None]
+            pool = newest_first({d.id: d for d in [*pool, *extra]}.values())
+        if clues:
+            if len(pool) == 1:
+                rest = _without_title_words(rest, self.cores[pool[0].id], self.units(rest))
+            rest = IN_DOCUMENT.sub(" ", rest)
+        return Scope(tuple(d.id for d in pool), narrowed, re.sub(r"\s+", " ", rest).strip() or text, "、".join(clues),
+                     note=self_note, compare=compare and len(pool) > 1)
+
+    def _predecessor(self, doc: Document) -> Document | None:
+        """The same series' document of the year before: same title less year, same place."""
+        place = doc.info.place if doc.info else None
+        earlier = [d for d in self.docs if d is not doc and self.cores[d.id] == self.cores[doc.id]
+                   and (d.info.place if d.info else None) == place and _date_key(d) < _date_key(doc)]
+        return earlier[0] if earlier else None
+
+    def _relative(self, word: str, pool: list[Document]) -> int:
+        """The year a relative word means. 今年 with no document of the reference year (among the
+        documents in question) means the plan in force: the newest year up to it."""
+        year = self.today.year + RELATIVE_YEARS[word]
+        years = {d.info.year for d in pool if d.info and d.info.year}
+        if RELATIVE_YEARS[word] == 0 and year not in years:
+            earlier = [y for y in years if y <= year]
+            return max(earlier) if earlier else year
+        return year
+
+    def _this_year_note(self, text: str, pool: list[Document]) -> str:
+        m = RELATIVE_YEAR.search(text)
+        if m and RELATIVE_YEARS[m.group(0)] == 0 and (year := self._relative(m.group(0), pool)) != self.today.year:
+            return f"(没有{self.today.year}年的文件,“{m.group(0)}”按最新的{year}年文件回答。)"
+        return ""
+
+    def _holdings(self) -> str:
+        years = "、".join(str(y) for y in self.years)
+        return f"(现有文件的年份:{years})" if years else ""
+
+    # -- clues: each returns (text without the clue, the clue in words, matching doc ids) or None ----
+    def _by_number(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        m = DOC_NUMBER.search(text)
+        if not m:
+            return None
+        prefix, year, number = m.groups()
+        matching = set()
+        for d in pool:
+            n = d.info.doc_number if d.info else None
+            dm = DOC_NUMBER.search(n or "")
+            if dm and dm.group(2) == year and int(dm.group(3)) == int(number) and (
+                    not prefix or prefix.endswith(dm.group(1)) or dm.group(1).endswith(prefix)):
+                matching.add(d.id)
+        return text.replace(m.group(0), " "), m.group(0).strip(), matching
+
+    def _by_quoted_title(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        for m in QUOTED_TITLE.finditer(text):
+            name = m.group(1)
+            matching = {d.id for d in pool if name in d.title or d.title in name}
+            if matching or any(name in d.title or d.title in name for d in self.docs):
+                return text.replace(m.group(0), " "), f"《{name}》", matching
+        return None
+
+    def _by_year(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        # 「2021年要点里,对2020年度巡查反馈问题…」: a year joined to a document word dates the
+        # document; the others are then part of the topic.
+        strong = re.compile(DOC_YEAR.pattern + rf"(?=(?:的)?[\u4e00-\u9fff]{{0,8}}?{GENRE})")
+        pattern = strong if strong.search(text) else DOC_YEAR
+        years = [int(y) for y in pattern.findall(text)]
+        rest = pattern.sub("", text)
+        for m in RELATIVE_YEAR.finditer(text):
+            years.append(self._relative(m.group(0), pool))
+            rest = rest.replace(m.group(0), " ")
+        if not years:
+            return None
+        matching = {d.id for d in pool if d.info and d.info.year in years}
+        return rest, "、".join(f"{y}年" for y in dict.fromkeys(years)), matching
+
+    def _by_other_issuer(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        """「应急管理部2020年的工作要点」: a body named as a document's author that authors none here."""
+        m = re.search(OTHER_BODY + AUTHOR_TAIL, text)
+        if m is None:
+            return None
+        body = m.group(1)
+        if any(body in form for forms in self.issuers.values() for form in forms):
+            return None
+        return text, body, set()
+
+    def _by_issuer(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        best: tuple[int, str, set[str]] | None = None
+        for doc_id, forms in self.issuers.items():
+            for form in forms:
+                if re.search(re.escape(form) + AUTHOR_TAIL, text) is None:
+                    continue
+                if best is None or len(form) > best[0]:
+                    best = (len(form), form, set())
+                if len(form) == best[0] and form == best[1]:
+                    best[2].add(doc_id)
+        if best is None:
+            return None
+        _, form, _ = best
+        matching = {d.id for d in pool if form in self.issuers.get(d.id, ())}
+        return text.replace(form, " ", 1), form, matching
+
+    def _by_place(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        named = [p for p in self.places | self.mentioned_all if p in text]
+        if not named:
+            return None
+        named = [p for p in named if not any(p != q and p in q for q in named)]  # the longest wins
+        if all(p in self.mentioned_all and UNIT_AFTER.match(text[text.index(p) + len(p):]) is not None
+               for p in named):
+            return None  # 「北戴河区应急管理局」: a unit's name, not the document's place
+        matching = {d.id for d in pool if (d.info and d.info.place in named)
+                    or any(p in self.mentioned.get(d.id, ()) for p in named)}
+        rest = text
+        for place in named:  # 示例市应急管理局 → 市应急管理局; 秦皇岛的… → 的…
+            rest = rest.replace(place, place[-1] if place[-1] in "市省县区" else " ")
+        return rest, "、".join(named), matching
+
+    def _by_unknown_place(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        """A place-like name that no document's text contains (示例县 where only 示例市 is held)."""
+        for m in PLACE_LIKE.finditer(text):
+            name = m.group(1)
+            if any(name[i:] in d.text for d in self.docs for i in range(len(name) - 2)):
+                continue  # 「给海港区…」: 海港区 is held
+            if not any(name in p or p in name for p in self.places | self.mentioned_all):
+                return text, name, set()
+        return None
+
+    def _by_title(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        """「燃气专项整治方案里…」「讲危化品风险治理的那个文件」: the words before a genre word that
+        share most of the title words that only some documents have (要点, 燃气 …; not 安全生产)."""
+        best, matching, clue = 1, set(), ""
+        for m in re.finditer(GENRE, text):
+            window = text[max(0, m.start() - 14) : m.end()]
+            grams = _grams(window) & self.distinct
+            for d in pool:
+                shared = len(grams & _grams(self.cores[d.id]))
+                if shared > best:
+                    best, matching, clue = shared, {d.id}, window
+                elif shared == best and matching:
+                    matching.add(d.id)
+        if not matching or len(matching) == len(pool):
+            return None
+        rest = text
+        for doc_id in matching:
+            rest = _without_title_words(rest, self.cores[doc_id], self.units(rest))
+        return rest, f"“{clue.strip()}”", matching
+
+    # -- the rest of what a corpus-wide reader needs ------------------------------------------
+    def asks_for_documents(self, text: str) -> bool:
+        return DOCUMENT_LIST.search(text) is not None
+
+    def names_this_document(self, text: str) -> bool:
+        return THIS_DOCUMENT.search(text) is not None
