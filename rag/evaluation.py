@@ -266,7 +266,7 @@ def format_report(report: Report) -> str:
     if any(o.case.doc or o.case.docs_cited or o.case.tasks for o in report.outcomes):
         lines.append(f"answers citing a document that does not answer: {report.wrong_document}")
     lines.append(f"latency p50 {report.latency_p50:.1f} ms   p95 {report.latency_p95:.1f} ms")
-    if report.retrieval:
+    if report.retrieval and report.retrieval.get("n"):
         r = report.retrieval
         lines.append(f"retrieval on item numbers (n={r['n']}): hit@1 {r['hit@1']:.1%}  hit@5 {r['hit@5']:.1%}  MRR {r['mrr']:.3f}")
     return "\n".join(lines)

@@ -179,3 +179,9 @@ def test_adding_changing_and_removing_a_document_touches_only_its_rows(library, 
     assert report.added == ("second-round/plan.docx",) and report.embedded == 0  # its vectors are cached
     service = Service(corpus=corpus, index=index, today=date(2021, 6, 1))
     assert service.ask("燃气专项整治方案里入户安检谁负责?").citations[0].doc_id == "second-round/plan.docx"
+
+
+def test_a_money_word_inside_a_topic_is_not_a_request_for_an_amount(library):
+    topic = library.ask("应急管理能力提升方案里项目经费怎么保障?")
+    assert not topic.refused and topic.citations[0].doc_id == "layouts/restarting.md"
+    assert library.ask("应急管理能力提升方案里项目经费是多少万元?").refused

@@ -14,6 +14,7 @@ from typing import Protocol
 from rag.answering.citations import cite as _cite
 from rag.answering.citations import clauses as _clauses
 from rag.answering.citations import label as _label
+from rag.answering.citations import shown_name
 from rag.answering.evidence import (
     TitleIndex,
     bigrams,
@@ -37,6 +38,7 @@ RULE_TEXT = {
 }
 RANK_PENALTY = 0.1  # a sentence from the second-ranked item must support the question this much better
 RULE_SHORT = {"explicit": "原文写明牵头", "huitong": "“会同”之前的单位", "first": "责任单位中列第一位"}
+TITLE_NAMES_TASK = 0.8  # a question that carries this much of a task's title is about that task
 MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
 WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
@@ -285,10 +287,10 @@ class Answerer:
         units = item.units
         if not units.lead:
             return self.refuse(query, f"{_label(item)}没有写明牵头单位", hits, near=[item])
-        text = self._yes_no(query, item) + f"{_label(item)}由{'、'.join(units.lead)}牵头。依据:{RULE_TEXT[units.lead_rule]}。"
+        text = self._yes_no(query, item) + f"{_label(item)}由{self._names(item, units.lead)}牵头。依据:{RULE_TEXT[units.lead_rule]}。"
         text += self._spelling_note(item, units.departments)
         if units.co:
-            text += f"配合单位:{'、'.join(units.co)}。"
+            text += f"配合单位:{self._names(item, units.co)}。"
         if units.local:
             text += f"属地责任:{';'.join(units.local)}。"
         return self._single(query, item, units.raw, text)
@@ -313,16 +315,21 @@ class Answerer:
         units = item.units
         if not units.raw:
             return self.refuse(query, f"{_label(item)}没有写明责任单位", hits, near=[item])
-        parts = [f"牵头:{'、'.join(units.lead) or '未写明'}({RULE_SHORT.get(units.lead_rule, '未写明')})"]
-        parts.append(f"配合:{'、'.join(units.co) if units.co else '无其他市级部门'}")
+        parts = [f"牵头:{self._names(item, units.lead) or '未写明'}({RULE_SHORT.get(units.lead_rule, '未写明')})"]
+        parts.append(f"配合:{self._names(item, units.co) if units.co else '无其他市级部门'}")
         if units.local:
             parts.append(f"属地:{';'.join(units.local)}")
         text = f"{_label(item)}的责任单位——" + ";".join(parts) + "。"
         text += self._spelling_note(item, units.departments)
         return self._single(query, item, units.raw, text)
 
+    def _names(self, item: Item, names: tuple[str, ...]) -> str:
+        return "、".join(shown_name(self._doc(item), item, n) for n in names)
+
     def _spelling_note(self, item: Item, names: tuple[str, ...]) -> str:
-        notes = [f"“{item.units.written[n]}”即{n}" for n in names if item.units.written.get(n, n) != n]
+        doc = self._doc(item)
+        notes = [f"“{item.units.written[n]}”即{n}" for n in names
+                 if item.units.written.get(n, n) != n and shown_name(doc, item, n) == n]
         return f"(原文写作{';'.join(notes)}。)" if notes else ""
 
     def _single(self, query: Query, item: Item, quote: str, text: str) -> Answer:
@@ -514,6 +521,9 @@ class Answerer:
             if sentence:
                 return Answer(query.text, f"总体思路部分:{sentence}", [_cite(doc, None, sentence)], False,
                               query.kind)
+        ranked = self._ranked(t) if GOAL_WORDS.search(query.text) else []
+        if ranked and title_match(query.retrieval_text, ranked[0]) >= TITLE_NAMES_TASK:
+            return self._fact(t)  # 「居民收入和经济增长同步这个目标」: a task's own title, not the preamble
         for word in GOAL_WORDS.findall(query.text):
             answer = self._preamble_clause(t, word)
             if answer:

@@ -28,6 +28,13 @@ def section_title(doc: Document, numeral: str | None) -> str | None:
     return section.title if section else None
 
 
+def shown_name(doc: Document, item: Item, canonical: str) -> str:
+    """How an answer names a unit: the corpus's canonical name when this document uses it too,
+    else the document's own spelling (a name from another document never enters this one's answer)."""
+    written = item.units.written.get(canonical, canonical)
+    return canonical if written == canonical or canonical in doc.text else written
+
+
 def ref(item: Item) -> str:
     """How answers name a task: its path as the document writes it (第23条, 三（二）5)."""
     return item.path or f"第{item.number}条"

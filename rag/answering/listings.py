@@ -8,10 +8,12 @@ import re
 from dataclasses import dataclass, field
 
 from rag.answering.citations import cite, item_head, label, ref
+from rag.answering.citations import shown_name as display_name
 from rag.answering.question import Query
 from rag.types import Answer, Document, Item
 
 LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
+WHO_LEADS = re.compile(r"(?:谁|哪个|哪家|每项|各项|分别)[^,，。?？]{0,3}(?:牵头|挑头|主抓|领头|带头)")
 WHO = re.compile(LEADS_ONLY.pattern + r"|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
@@ -78,14 +80,22 @@ class Listings:
             return Refusal(f"{name}没有出现在任何条目的责任单位中")
         led = [it for it in rows if name in it.units.lead]
         written = next((it.units.written[name] for it in rows if it.units.written.get(name, name) != name), None)
-        shown_name = f"{written}(即{name})" if written else name  # the document's own spelling first
-        if LEADS_ONLY.search(query.text):  # 「市公安局牵头哪些工作」: only the items it leads
+        doc = self._doc(rows[0])
+        own = display_name(doc, rows[0], name) if written else name
+        shown_name = own if own != name else (f"{written}(即{name})" if written else name)  # the document's spelling
+        if self._asks_what_it_leads(query):  # 「市公安局牵头哪些工作」: only the items it leads
             if not led:
                 return Refusal(f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", near=rows[:3])
             text = f"{shown_name}牵头的工作共{len(led)}条:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
             if len(rows) > len(led):
                 text += f"另有{len(rows) - len(led)}条为配合单位。"
             shown = led
+        elif WHO_LEADS.search(query.text):  # 「X参与的那条谁牵头」「每项谁牵头」: each item with its lead
+            parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'};牵头:"
+                     f"{'、'.join(display_name(self._doc(it), it, n) for n in it.units.lead) or '未写明'})"
+                     for it in rows]
+            text = f"{shown_name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
+            shown = rows
         else:
             parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'})" for it in rows]
             text = f"{shown_name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
@@ -94,6 +104,17 @@ class Listings:
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [it.number for it in shown], "departments": [name]},
                       rows=[row(it, "牵头" if it in led else "配合") for it in shown])
+
+    @staticmethod
+    def _asks_what_it_leads(query: Query) -> bool:
+        """「市公安局牵头哪些」: the lead word follows the unit's name; in 「X参与的那条谁牵头」 it asks
+        who leads X's items instead."""
+        if WHO_LEADS.search(query.text):
+            return False
+        names = [*query.unit_mentions, *query.departments]
+        return any(re.search(re.escape(n) + r"[^,，。?？]{0,4}?(?:" + LEADS_ONLY.pattern + ")", query.text)
+                   or re.search("(?:" + LEADS_ONLY.pattern + r")(?:单位|部门)?(?:是|为)[^,，。?？]{0,2}?" + re.escape(n),
+                                query.text) for n in names) or (not names and LEADS_ONLY.search(query.text) is not None)
 
     def term(self, query: Query, content: str) -> Answer | Refusal:
         term, rows = self.term_items(content)

@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 from rag.errors import BadQuestion
@@ -94,6 +95,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
     # An amount asked for, not a budget word inside a name (一般公共预算收入 is a topic).
     "money": (re.compile(r"多少钱|(?:预算|经费|资金|投资|投入|拨款|拨了|费用|花了|补贴|补助)[^,。?]{0,4}(?:多少|几)|"
+                         r"(?:多少|几)[^,。?]{0,4}(?:资金|经费|预算|投资|拨款|补贴)|"
                          r"万元|亿元|(?:预算|经费|资金|费用)(?:是|有)?(?:多大|怎么算)"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
     "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
@@ -140,11 +142,33 @@ def load_synonyms() -> dict[str, list[str]]:
     return {k: v for k, v in raw.items() if not k.startswith("_")}
 
 
+# 「燃气那个部门牵头」: 那 typed for 哪 where the question has no other question word.
+INTERROGATIVE = re.compile(r"谁|哪|什么|啥|几|多少|吗|么|呢|是否|是不是|有没有|能否|怎|如何|[?？]")
+NA_FOR_NA = re.compile(r"那(?=个|些|家|几|条|项|位|种|类|天|年|一(?:个|项|条|家))")
+
+
+def _question_na(text: str) -> str:
+    if INTERROGATIVE.search(text) or not NA_FOR_NA.search(text):
+        return text
+    return NA_FOR_NA.sub("哪", text, count=1)
+
+
+@lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def clean_question(raw: object) -> str:
-    """Normalize width, drop control characters; reject empty and over-long questions."""
+    """Normalize width, fold traditional characters to simplified ones (OpenCC: the documents are
+    stored simplified), drop control characters; reject empty and over-long questions."""
     if not isinstance(raw, str):
         raise BadQuestion("question must be a string")
     text = unicodedata.normalize("NFKC", raw)
+    if len(text) <= MAX_QUESTION_CHARS:
+        text = _to_simplified().convert(text)
+        text = _question_na(text)
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in " ")
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
@@ -252,9 +276,12 @@ class QuestionAnalyzer:
     def _item_ref(self, text: str) -> int | None:
         if LAST_ITEM.search(text):
             return max(self.item_numbers)
-        m = ITEM_REF.search(text) or ITEM_REF_BARE.search(text)
+        m = ITEM_REF.search(text)
         if m:
             return chinese_number(m.group(1))
+        m = ITEM_REF_BARE.search(text)  # 「23条」; but 「梳理102项重大工程」 counts, it does not point
+        if m and (value := chinese_number(m.group(1))) is not None and value in self.item_numbers:
+            return value
         # 「第四十五要干啥」: 条 left out; a number beyond the sections can only be an item
         m = ITEM_REF_LOOSE.search(text)
         value = chinese_number(m.group(1)) if m else None

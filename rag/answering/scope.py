@@ -40,13 +40,18 @@ THIS_DOCUMENT = re.compile(r"(?:这|该|此|本)(?:个|份|一份)?(?:文件|文
 DOCUMENT_LIST = re.compile(
     r"(?:哪些|哪几(?:份|个|篇)|几份|多少份|几个|什么)(?:是)?[^,，。?？]{0,6}?(?:的)?(?:政策)?(?:文件|文档)(?!里|中|的)|"
     r"(?:文件|文档)(?:库)?(?:里|中)?(?:有哪些|都有哪些|有几份|有多少|列表|目录|清单)|(?:文件|文档)[^,，。?？]{0,3}(?:都)?列(?:一下|出来|出)|"
-    r"(?:收录|收了|存了|有)(?:哪些|什么|几份)(?:文件|文档)|(?:有|是)(?:哪几份|几份|多少份)"
+    r"(?:收录|收了|存了|有)(?:哪些|什么|几份)(?:文件|文档)|(?:有|是)(?:哪几份|几份|多少份)|有没有[^,，。?？]{0,10}?(?:文件|文档)"
 )
 # 「秦皇岛开发区」「秦皇岛市…」: the place a document without a parsed place names itself by.
 MENTIONED_PLACE = re.compile(r"(?<![各全本我该这那哪每市县区省])([\u4e00-\u9fff]{2,3})(?=开发区|新区|经开区)")
+# 「湖州那份…」「运城的文件」: a place without its 市 only where nothing follows that makes it a word
+# of its own (示范社区 is not 示范区; 示例县 is not 示例市).
+STEM_END = r"(?=的|那|这|份|年|[0-9]|[,，。?？\s]|$)"
+BARE_PLACE_END = r"(?=的|那|这|份|年|[0-9]|[,，。?？\s]|$|市|开发区|新区)"  # 秦皇岛 of 秦皇岛开发区
+TITLE_PLACE = re.compile(r"(?<![各全本该这那每])((?:(?![省市县区的关于年])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=人民政府|政府|安委|应急|[\u4e00-\u9fff])")
 UNIT_AFTER = re.compile(r"(?:市|区|县|新区|开发区)?[\u4e00-\u9fff]{0,8}(?:局|委|办|厅|队|中心|委员会|管委)")
 # 「示例县的…」「唐山市今年…」: a place named like one; the corpus decides whether it holds it.
-PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
+PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每有没是])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,17 @@ def _issuer_forms(issuer: str, place: str | None) -> set[str]:
     for before, after in CONTRACTIONS:
         forms |= {f.replace(before, after) for f in forms}
     return {f for f in forms if len(f) >= 3}
+
+
+def _stem(place: str) -> str | None:
+    """湖州市 → 湖州 (a stem of two characters or more); None when there is none."""
+    return place[:-1] if len(place) >= 3 and place[-1] in "市省县区" else None
+
+
+def _title_places(doc: Document) -> set[str]:
+    """Places the title or issuer names (滁州市人民政府关于…): a document may be about several."""
+    names = " ".join(x for x in (doc.title, doc.info.issuer if doc.info else None) if x)
+    return {m for m in TITLE_PLACE.findall(names)}
 
 
 def _without_title_words(text: str, title: str, units: list[str] = (), shortest: int = 3) -> str:
@@ -124,8 +140,7 @@ class Scoper:
                         if d.info and d.info.issuer}
         self.cores = {d.id: self._core(d) for d in self.docs}
         # Places a document without a parsed place names itself by (秦皇岛 of 秦皇岛开发区, 秦皇岛市…).
-        self.mentioned = {d.id: set(MENTIONED_PLACE.findall(d.text)) for d in self.docs
-                          if not (d.info and d.info.place)}
+        self.mentioned = {d.id: set(MENTIONED_PLACE.findall(d.text)) | _title_places(d) for d in self.docs}
         self.mentioned_all = {p for names in self.mentioned.values() for p in names}
         counts: dict[str, int] = {}
         for core in self.cores.values():
@@ -268,18 +283,27 @@ class Scoper:
         return text.replace(form, " ", 1), form, matching
 
     def _by_place(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
-        named = [p for p in self.places | self.mentioned_all if p in text]
+        # 「湖州那份…」: a place may be written without its 市/省/县
+        named = [p for p in self.places | self.mentioned_all
+                 if (p in text and (p[-1] in "市省县区" or re.search(re.escape(p) + BARE_PLACE_END, text)))
+                 or ((stem := _stem(p)) and re.search(re.escape(stem) + STEM_END, text))]
         if not named:
             return None
         named = [p for p in named if not any(p != q and p in q for q in named)]  # the longest wins
-        if all(p in self.mentioned_all and UNIT_AFTER.match(text[text.index(p) + len(p):]) is not None
-               for p in named):
+        def written(p: str) -> str:
+            return p if p in text else _stem(p) or p
+
+        named = [p for p in named if not any(p != q and written(p) in written(q) for q in named)]
+
+        if all(p in self.mentioned_all and UNIT_AFTER.match(text[text.index(written(p)) + len(written(p)):])
+               is not None for p in named):
             return None  # 「北戴河区应急管理局」: a unit's name, not the document's place
         matching = {d.id for d in pool if (d.info and d.info.place in named)
                     or any(p in self.mentioned.get(d.id, ()) for p in named)}
         rest = text
         for place in named:  # 示例市应急管理局 → 市应急管理局; 秦皇岛的… → 的…
-            rest = rest.replace(place, place[-1] if place[-1] in "市省县区" else " ")
+            written = place if place in rest else _stem(place)
+            rest = rest.replace(written, written[-1] if written[-1] in "市省县区" else " ")
         return rest, "、".join(named), matching
 
     def _by_unknown_place(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
@@ -288,7 +312,8 @@ class Scoper:
             name = m.group(1)
             if any(name[i:] in d.text for d in self.docs for i in range(len(name) - 2)):
                 continue  # 「给海港区…」: 海港区 is held
-            if not any(name in p or p in name for p in self.places | self.mentioned_all):
+            if not any(name in p or (p in name and (len(p) >= 3 or p in self.places))
+                       for p in self.places | self.mentioned_all):
                 return text, name, set()
         return None
 

@@ -14,7 +14,7 @@ from rag.reading.document import read_converted, read_text
 from rag.reading.formats import Converted, UnreadableFile, convert, supported
 from rag.types import Document
 
-READER_VERSION = "2"  # part of the source hash: a reader change re-indexes
+READER_VERSION = "3"  # part of the source hash: a reader change re-indexes
 
 
 @dataclass

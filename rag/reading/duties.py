@@ -132,6 +132,8 @@ def units_in(text: str) -> tuple[list[str], list[str]]:
                 continue
             if local and (token in ("政府", "党委") or LEVEL_TAIL.match(token) and local[-1].startswith(("各", "相关"))):
                 local[-1] = f"{local[-1]}、{token}"  # 各县(区)党委、政府; 各县、市、区政府
+            elif len(re.findall(r"[\u4e00-\u9fff]", token)) < 2:
+                continue  # 「?」 or a bare 区 left by damaged text names no unit
             elif is_local(token):
                 local.append(token)
             else:

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from rag.errors import BadQuestion, RagError
 from rag.surfaces import api_models as m
@@ -77,11 +79,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(*_validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed"}
         message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
-                              dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every route of the path, not only the first (GET and POST /v1/documents)
+            methods = sorted({m for r in app.router.routes if r.matches(request.scope)[0] != Match.NONE
+                              for m in getattr(r, "methods", None) or ()} - {"HEAD"})
+            headers["Allow"] = ", ".join(methods)
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message, headers)
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, exc: RagError) -> JSONResponse:
@@ -115,6 +121,21 @@ def _openapi_security(app: FastAPI) -> None:
 
 
 # -- response bodies from the core's dataclasses ---------------------------------------------------
+class DocumentPath(Convertor):
+    """A doc_id (a path with slashes) that is not an item address (…/items/N)."""
+
+    regex = r"(?!.*/items/[^/]*$).+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("docpath", DocumentPath())
+
+
 def _require_admin(request: Request) -> None:
     if getattr(request.state, "role", "reader") != "admin":
         raise ApiError(403, "forbidden", "changing the corpus needs an admin key (RAG_API_ADMIN_KEYS)")
@@ -149,9 +170,10 @@ def item_out(item: Item) -> dict[str, Any]:
 
 def department_row(item: Item, name: str) -> dict[str, Any]:
     u = item.units
-    return {"doc": item.doc, "number": item.number, "section": item.section, "title": item.title,
+    return {"doc": item.doc, "doc_id": item.doc_id, "path": item.path, "number": item.number,
+            "section": item.section, "title": item.title,
             "role": "lead" if name in u.lead else "co", "lead": list(u.lead), "lead_rule": u.lead_rule,
-            "co": list(u.co)}
+            "co": list(u.co), "written": u.written.get(name, name)}
 
 
 def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
@@ -222,7 +244,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
         status, report = backend.add_document(body.path, data)
         return json_response(change_out(status, body.path, report), 201 if status == "added" else 200)
 
-    @app.delete("/v1/documents/{doc_id:path}", response_model=m.DocumentChangeOut,
+    @app.delete("/v1/documents/{doc_id:docpath}", response_model=m.DocumentChangeOut,
                 responses=errors(403, 404, 422, *COMMON), tags=["documents"])
     def remove_document(request: Request, doc_id: str = Path(max_length=300, description="document id",
                                                             examples=["2021/safety-work-plan-2021.txt"])) -> JSONResponse:

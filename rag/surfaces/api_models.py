@@ -186,6 +186,9 @@ class ItemOut(BaseModel):
 
 class DepartmentItemOut(BaseModel):
     doc: str
+    doc_id: str
+    path: str
+    written: str = Field(description="the department's name as this document writes it")
     number: int
     section: str
     title: str
