@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,7 @@ def judge(case: Case, answer: dict[str, Any], source_text: Callable[[str], str |
     if case.refused or answer["refused"]:
         return reasons
     for s in case.must_contain:
-        if s not in answer["answer"]:
+        if not any(form in answer["answer"] for form in _forms(s)):
             reasons.append(f"answer lacks {s!r}")
     for s in case.must_not_contain:
         if s in answer["answer"]:
@@ -150,6 +151,12 @@ def judge(case: Case, answer: dict[str, Any], source_text: Callable[[str], str |
         if not cited or cited[0] != case.items[0]:
             reasons.append(f"first cited item {cited[:1]} != expected {case.items[0]}")
     return reasons
+
+
+def _forms(expected: str) -> tuple[str, ...]:
+    """A count of tasks may be written with either measure word (「9项」 is 「9条」): the fact is the number."""
+    m = re.fullmatch(r"(共?)(\d+)[项条]", expected)
+    return (expected,) if m is None else (f"{m.group(1)}{m.group(2)}项", f"{m.group(1)}{m.group(2)}条")
 
 
 def wrong_documents(case: Case, answer: dict[str, Any]) -> list[str]:

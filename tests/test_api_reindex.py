@@ -45,10 +45,10 @@ def test_requests_during_reindex_see_no_error(server: ServerProcess) -> None:
                 n += 1
                 if kind == "ask":  # distinct questions, so the cache does not hide the index
                     r = client.post("/v1/ask", json={"question": f"燃气安全由谁牵头{'?' * (n % 7)}{' ' * (n % 5)}"})
-                    ok = r.status_code == 200 and r.json()["citations"][0]["item"] == 23
+                    ok = r.status_code == 200 and [c["item"] for c in r.json()["citations"]][:1] == [23]
                 elif kind == "search":
                     r = client.post("/v1/search", json={"query": "燃气管网改造", "k": 5})
-                    ok = r.status_code == 200 and r.json()["hits"][0]["item"] == 23
+                    ok = r.status_code == 200 and [h["item"] for h in r.json()["hits"]][:1] == [23]
                 else:
                     r = client.get("/v1/departments/市安委办")
                     ok = r.status_code == 200 and r.json()["count"] >= 3

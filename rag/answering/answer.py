@@ -336,7 +336,8 @@ class Answerer:
         doc = self._doc(item)
         return Answer(
             question=query.text, answer=text, citations=[_cite(doc, item, quote)], refused=False,
-            kind=query.kind, focus={"items": [item.number], "departments": list(query.departments)},
+            kind=query.kind, focus={"items": [item.number], "departments": list(query.departments),
+                                    "lead": list(item.units.lead)},
         )
 
     def _deadline(self, t: Turn) -> Answer:

@@ -21,6 +21,7 @@ from typing import Any
 
 from rag.answering.question import CUES, ITEM_REF, ITEM_REF_BARE, Query
 from rag.indexing.lexical import STOPWORDS
+from rag.reading.fields import chinese_number
 
 LOOKBACK = 4  # turns searched for the thing a follow-up points back to
 
@@ -42,6 +43,14 @@ FILLER = re.compile(
     r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
 )
 CARRY_KINDS = ("lead", "units", "deadline", "count")
+# 「其中第二个」「第四个谁负责」: a position in the list the last answer gave (个, or 其中 before 第N条/项).
+ORDINAL = re.compile(r"第([一二三四五六七八九十两0-9]{1,3})个|其中第([一二三四五六七八九十两0-9]{1,3})(?:条|项)")
+# 「这个部门还负责哪些」: the unit of the task just discussed.
+THAT_UNIT = re.compile(r"(?:这|该|那)(?:个|家)?(?:部门|单位|局)|它还|他们还")
+# 「市林业局也在里面吧」: is a unit among the task's units.
+AMONG = re.compile(r"里面|里头|在内|也在|在不在|有没有它|有它")
+# 「包括哪些条目」 after a section: its tasks.
+CONTENTS = re.compile(r"包括|包含|有哪些条|哪几条|哪些条目|都有哪些|具体条目")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class Anchor:
     departments: tuple[str, ...] = ()
     kind: str | None = None
     paths: tuple[str, ...] = ()  # the items' numbering paths, where numbers restart inside a document
+    section: str | None = None  # the section the last answer listed
+    lead: tuple[str, ...] = ()  # the lead unit(s) of the task the last answer was about
 
 
 def anchor_of(history: list[dict[str, Any]]) -> Anchor:
@@ -70,7 +81,8 @@ def anchor_of(history: list[dict[str, Any]]) -> Anchor:
         items = tuple(int(i) for i in focus.get("items") or [])
         departments = tuple(focus.get("departments") or [])
         paths = tuple(focus.get("paths") or [])
-        return Anchor(items, departments, turn.get("kind"), paths if len(paths) == len(items) else ())
+        return Anchor(items, departments, turn.get("kind"), paths if len(paths) == len(items) else (),
+                      focus.get("section"), tuple(focus.get("lead") or ()))
     return Anchor()
 
 
@@ -108,6 +120,23 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     kind, item, departments, path = query.kind, query.item, query.departments, query.path
 
     names_item = ITEM_PRONOUN.search(text) is not None
+    ordinal = ORDINAL.search(text)
+    position = chinese_number(ordinal.group(1) or ordinal.group(2)) if ordinal else None
+    if position and len(anchor.items) >= position >= 1 and item is None:
+        item = anchor.items[position - 1]  # 「其中第二个谁牵头」: into the last answer's list
+        path = anchor.paths[position - 1] if anchor.paths else None
+        if kind not in CARRY_KINDS:
+            kind = previous_kind if ELLIPSIS.search(text) and previous_kind in CARRY_KINDS else "item"
+        return replace(query, kind=kind, item=item, departments=departments, path=path)
+    if (not departments and THAT_UNIT.search(text) and anchor.lead and item is None
+            and kind in ("department", "list", "fact", "units", "lead")):
+        return replace(query, kind="department", departments=anchor.lead[:1])  # 「这个部门还负责哪些」
+    if anchor.section and item is None and query.section is None and not departments and CONTENTS.search(text) \
+            and len(topic_residue(CONTENTS.sub(" ", text))) < 2:
+        return replace(query, kind="section", section=anchor.section)  # 「包括哪些条目」 after a section
+    if departments and AMONG.search(text) and len(anchor.items) == 1 and item is None:
+        item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 「Y局也在里面吧」
+        return replace(query, kind="units", item=item, path=path)
     if item is None and len(anchor.items) == 1 and (m := RELATIVE.search(text)):
         item = anchor.items[0] + (-1 if m.group(1) in "上前" else 1)
     elif item is None and departments and names_item and len(anchor.items) == 1:

@@ -14,9 +14,12 @@ from datetime import date
 from typing import Any
 
 from rag.answering.answer import Answerer, title_quote
+from rag.answering.asks import ASK_PHRASE, JOINERS, compares, split_asks, split_target, ticket_question
 from rag.answering.citations import cite
-from rag.answering.evidence import bigrams
-from rag.answering.followup import resolve_follow_up
+from rag.answering.english import ENGLISH_UNSTATED, english_kind, is_english
+from rag.answering.evidence import bigrams, title_match
+from rag.answering.followup import ELLIPSIS, PRONOUN, anchor_of, resolve_follow_up, topic_residue
+from rag.answering.homophones import Homophones
 from rag.answering.question import CUES, QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
 from rag.answering.scope import Scope, Scoper, newest_first
@@ -28,6 +31,17 @@ CANDIDATE_DOCS = 4  # documents, taken from the top hits, that a topic question 
 GROUP_MARGIN = 0.15  # another document's answer joins when its support is this close to the best
 RESOLVED_BY_DOCUMENT = ("item", "section")
 FACT_KINDS = ("lead", "units", "deadline", "count")
+FOLLOW_KINDS = (*FACT_KINDS, "fact", "item")  # asks that need a task to be about
+# What makes a question a follow-up: a pointer back, an opening or closing that continues, an ordinal
+# into an earlier list (「第二个」), a correction (「不是这个」).
+FOLLOW_SHAPE = re.compile(PRONOUN.pattern + "|" + ELLIPSIS.pattern
+                          + r"|第[一二三四五六七八九十0-9]+个|^(?:还|其中|上面|刚才|不是这)|那个")
+NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
+# 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
+SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:呢|吗|的呢)?[?？]?$")
+YEAR_SLOT = re.compile(r"(?:19|20)\d\d\s*年")
+# 「不是这个,我问的是燃气」: a correction names the target it meant.
+CORRECTION = re.compile(r"^(?:不是|不对)[^,，。]{0,6}[,，。\s]*(?:我)?(?:问|说|想问|要问|找)?(?:的)?是(.{2,})$")
 # A numbering path as documents write it: 五（五）, 三（二）5, 二3 (questions come width-normalised: (五)).
 # 「一共列了多少项任务」: the number of tasks in the document, when nothing else is asked about.
 TASK_COUNT = re.compile(r"^(?:[\s的里中,，]|这份|该|本|文件)*(?:一共|总共|共)?(?:列了|有|安排了|部署了|包括|分了)?(?:多少|几)(?:项|条|个)(?:重点)?(?:任务|工作|事项)?[?？]?$")
@@ -65,18 +79,30 @@ class Library:
         }
         self.whole = analyzer_for(self.docs, directory) if len(self.docs) > 1 else None
         self.many = len(self.docs) > 1
+        self.directory = directory
+        self.homophones = Homophones("\n".join(d.text for d in self.docs), directory.all_aliases(),
+                                     [it.title for d in self.docs for it in d.items])
 
     # -- entry -------------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
             chosen: list[str] | None = None) -> Answer:
-        text = clean_question(question)
-        history = history or []
+        asked = self.homophones.fix(clean_question(question))
+        if is_english(asked):
+            return self._english(asked, chosen)
+        text, history = self.rewrite(asked, history or [])
         scope = self.scoper.scope(text, chosen)
         if scope.refusal:
             return _refusal(text, scope.refusal)
-        if self.scoper.asks_for_documents(scope.text) or self.scoper.asks_for_documents(text) \
-                or (not scope.text.strip() and scope.narrowed):
-            return self._documents(text, scope)
+        scope = replace(scope, text=ticket_question(scope.text))  # a ticket's context is not its question
+        if (self.scoper.asks_for_documents(scope.text) or self.scoper.asks_for_documents(text)
+                or (not scope.text.strip() and scope.narrowed)) and not self.directory.find(scope.text):
+            return self._documents(text, scope)  # (「宣传部在这个文件里有哪些任务」 asks about a unit)
+        several = self._several_asks(scope, text, history)
+        if several is not None:
+            return several
+        return self._route(scope, text, history)
+
+    def _route(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer:
         docs = list(scope.docs)
         named = self._paths_in(scope.text, docs)
         if len({d for d, _ in named}) > 1:
@@ -86,6 +112,9 @@ class Library:
             return self._in_one(self.views[doc_id], scope, text, [], path=path)
         if TASK_COUNT.search(scope.text) and len(docs) == 1:
             return self._task_count(text, self.by_id[docs[0]], scope)
+        if not history and self._nothing_to_follow(scope):
+            return Answer(text, "请补充:问题没有说明是哪项工作(这像是接着上一问的追问,但这是对话的第一问)。"
+                          "可以写上工作名称(如“燃气”)或条目编号(如“第23条”)再问。", [], False, "clarify")
         context = _context_doc(history)
         if len(docs) > 1 and context in docs and not scope.why:
             # A conversation stays in its document while that document answers.
@@ -95,6 +124,69 @@ class Library:
         if len(docs) == 1:
             return self._in_one(self.views[docs[0]], scope, text, history if context in (None, docs[0]) else [])
         return self._across(docs, scope, text, history)
+
+    def _several_asks(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
+        """「燃气和消防分别由谁牵头」: one ask per target, joined; None when the question has one target
+        (or its targets are one task, as in 消防和森林草原防火)."""
+        if not JOINERS.search(scope.text):
+            return None
+        reader = self.whole or self.views[scope.docs[0]].analyzer
+        kind = reader.analyze(scope.text).kind
+        subs = split_asks(scope.text, kind)
+        if subs is None:
+            return None
+        subs = [q for q in subs if not self._only_a_unit(q, kind)]  # 「应急局和公安局谁牵头燃气」 names units
+        if len(subs) < 2:
+            return None
+        answers = [self._route(replace(scope, text=q), text, history) for q in subs]
+        answered = [a for a in answers if not a.refused and a.citations]
+        tasks = {(a.citations[0].doc_id, a.citations[0].path) for a in answered}
+        if not answered or (len(tasks) < 2 and len(answered) == len(answers)):
+            return None
+        lines = [a.answer if not a.refused else f"“{split_target(q, kind)}”:{a.answer}" for q, a in zip(subs, answers, strict=True)]
+        if compares(text) and kind == "lead" and len(answered) >= 2:
+            leads = [frozenset(self._lead_of(a)) for a in answered]
+            lines.append("这几项的牵头单位相同。" if len(set(leads)) == 1 else "这几项的牵头单位不同。")
+        return Answer(text, "\n".join(lines), [c for a in answers for c in a.citations], False, kind,
+                      focus={"items": [i for a in answered for i in a.focus.get("items", [])],
+                             "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))},
+                      rows=[r for a in answers for r in a.rows], support=min(a.support for a in answered))
+
+    def _only_a_unit(self, sub: str, kind: str) -> bool:
+        target = split_target(sub, kind)
+        return any(len(name) >= len(target) - 1 for name in self.directory.mentions(target))
+
+    def _lead_of(self, answer: Answer) -> tuple[str, ...]:
+        c = answer.citations[0]
+        item = self.by_id[c.doc_id].task(c.path) if c.path else None
+        return item.units.lead if item else ()
+
+    def _nothing_to_follow(self, scope: Scope) -> bool:
+        """「还有哪些部门配合?」「第二个呢」 as a chat's first message: it asks for details of a task
+        it does not name (no topic, item, section or unit), so the reply is a request for that."""
+        reader = self.whole or self.views[scope.docs[0]].analyzer
+        query = reader.analyze(scope.text)
+        return (FOLLOW_SHAPE.search(scope.text) is not None and query.refusal is None and query.item is None
+                and query.section is None and not query.departments and query.kind in FOLLOW_KINDS
+                and len(topic_residue(scope.text)) < 2)
+
+    def _english(self, text: str, chosen: list[str] | None) -> Answer:
+        """An English question: the task the multilingual embedder puts first, asked in Chinese."""
+        if ENGLISH_UNSTATED.search(text):
+            return _refusal(text, "文件中没有写这类具体信息(金额、联系方式、企业名单等)", "out_of_scope")
+        docs = frozenset(chosen) if chosen else None
+        hits = self.retriever.search(text, k=SEARCH_K, docs=docs)
+        top = next((h for h in hits if h.chunk.path), None)
+        if top is None:
+            return _refusal(text, "没有找到与问题相关的条目")
+        view = self.views[top.chunk.doc_id]
+        item = view.doc.task(top.chunk.path)
+        query = replace(view.analyzer.analyze(item.title), text=text, kind=english_kind(text), item=item.number,
+                        path=item.path, section=None, departments=(), refusal=None)
+        doc_hits = [h for h in hits if h.chunk.doc_id == view.doc.id]
+        answer = view.answerer.answer(query, doc_hits)
+        answer.answer = f"(Q: {text}) " + answer.answer
+        return self._named(answer, view.doc)
 
     def _task_count(self, text: str, doc: Document, scope: Scope) -> Answer:
         sections = f",分{len(doc.sections)}个部分" if doc.sections else ""
@@ -130,10 +222,52 @@ class Library:
             kind = query.kind if query.kind in FACT_KINDS else "item"
             query = replace(query, path=path, item=item.number, section=None, kind=kind)
         query = replace(resolve_follow_up(query, history), text=text)
+        query = self._narrowed(view, query, history)
         hits = [] if query.refusal else self.retriever.search(
             query.retrieval_text, k=SEARCH_K, docs=frozenset({view.doc.id}) if self.many else None)
         answer = view.answerer.answer(query, hits)
         return self._named(answer, view.doc, scope.note)
+
+    @staticmethod
+    def _narrowed(view: View, query, history: list[dict[str, Any]]):
+        """「其中交通运输那条具体要做什么」: a task picked out of the list the last answer gave, by
+        how much of its title the question carries."""
+        if query.item is not None or query.refusal or not NARROW.search(query.text):
+            return query
+        anchor = anchor_of(history)
+        if len(anchor.items) < 2:
+            return query
+        listed = [view.doc.task(p) for p in anchor.paths] if anchor.paths else [view.doc.item(n) for n in anchor.items]
+        scored = sorted(((title_match(query.retrieval_text, it), -i, it) for i, it in enumerate(listed) if it),
+                        key=lambda x: (x[0], x[1]), reverse=True)
+        if not scored or scored[0][0] <= 0:
+            return query
+        item = scored[0][2]
+        kind = query.kind if query.kind in FACT_KINDS else "item"
+        return replace(query, item=item.number, path=item.path, kind=kind, departments=())
+
+    def rewrite(self, text: str, history: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+        """Follow-ups that restate the last question with one slot changed: 「那Y局呢」 after
+        「X局牵头哪些」, 「那2020年呢」 after a year refusal, and corrections 「不是这个,我问的是Z」."""
+        if not history:
+            return text, history
+        last = history[-1]
+        previous = str(last.get("question") or "")
+        if (m := CORRECTION.search(text)) is not None:
+            target = m.group(1).strip(" ?？。")
+            reader = self.whole or next(iter(self.views.values())).analyzer
+            if reader.analyze(target).kind == "fact":
+                target += ASK_PHRASE.get(last.get("kind") or "", "具体要做什么?")
+            return target, history[:-1]
+        if not SWAP.search(text) or not previous:
+            return text, history
+        new_units, old_units = self.directory.mentions(text), self.directory.mentions(previous)
+        if new_units and old_units and len(new_units) == 1:
+            return previous.replace(old_units[0], new_units[0], 1), history
+        new_year, old_year = YEAR_SLOT.search(text), YEAR_SLOT.search(previous)
+        if new_year and old_year:
+            return previous.replace(old_year.group(0), new_year.group(0), 1), history
+        return text, history
 
     def _named(self, answer: Answer, doc: Document, note: str = "") -> Answer:
         """With several documents in the corpus, the answer says which one it comes from."""

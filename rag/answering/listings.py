@@ -14,6 +14,7 @@ from rag.types import Answer, Document, Item
 
 LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
 WHO_LEADS = re.compile(r"(?:谁|哪个|哪家|每项|各项|分别)[^,，。?？]{0,3}(?:牵头|挑头|主抓|领头|带头)")
+CO_ASKED = re.compile(r"配合|协同|参与")
 WHO = re.compile(LEADS_ONLY.pattern + r"|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
@@ -83,22 +84,21 @@ class Listings:
         doc = self._doc(rows[0])
         own = display_name(doc, rows[0], name) if written else name
         shown_name = own if own != name else (f"{written}(即{name})" if written else name)  # the document's spelling
-        if self._asks_what_it_leads(query):  # 「市公安局牵头哪些工作」: only the items it leads
-            if not led:
-                return Refusal(f"{name}没有牵头的条目(参与{len(rows)}条,均为配合)", near=rows[:3])
-            text = f"{shown_name}牵头的工作共{len(led)}条:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
+        unit = "条"
+        split = f"其中牵头{len(led)}{unit}、配合{len(rows) - len(led)}{unit}"
+        if self._asks_what_it_leads(query) and led:  # 「市公安局牵头哪些工作」: only the items it leads
+            text = f"{shown_name}牵头的工作共{len(led)}{unit}:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
             if len(rows) > len(led):
-                text += f"另有{len(rows) - len(led)}条为配合单位。"
+                text += f"另有{len(rows) - len(led)}{unit}为配合单位。"
             shown = led
-        elif WHO_LEADS.search(query.text):  # 「X参与的那条谁牵头」「每项谁牵头」: each item with its lead
-            parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'};牵头:"
-                     f"{'、'.join(display_name(self._doc(it), it, n) for n in it.units.lead) or '未写明'})"
-                     for it in rows]
-            text = f"{shown_name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
-            shown = rows
         else:
-            parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'})" for it in rows]
-            text = f"{shown_name}参与的工作共{len(rows)}条,其中牵头{len(led)}条:" + ";".join(parts) + "。"
+            with_leads = WHO_LEADS.search(query.text) is not None  # 「每项谁牵头」: each item with its lead
+            parts = [f"{ref(it)} {it.title}({'牵头' if it in led else '配合'}"
+                     + (f";牵头:{'、'.join(display_name(self._doc(it), it, n) for n in it.units.lead) or '未写明'}"
+                        if with_leads else "") + ")" for it in rows]
+            text = f"{shown_name}参与的工作共{len(rows)}{unit},{split}:" + ";".join(parts) + "。"
+            if self._asks_what_it_leads(query):  # it leads nothing: say so, and list where it takes part
+                text = f"{shown_name}没有牵头的工作;" + text
             shown = rows
         cites = [cite(self._doc(it), it, it.units.raw) for it in shown]
         return Answer(query.text, text, cites, False, query.kind,
@@ -109,7 +109,7 @@ class Listings:
     def _asks_what_it_leads(query: Query) -> bool:
         """「市公安局牵头哪些」: the lead word follows the unit's name; in 「X参与的那条谁牵头」 it asks
         who leads X's items instead."""
-        if WHO_LEADS.search(query.text):
+        if WHO_LEADS.search(query.text) or CO_ASKED.search(query.text):  # 「牵头几项、配合几项」: both
             return False
         names = [*query.unit_mentions, *query.departments]
         return any(re.search(re.escape(n) + r"[^,，。?？]{0,4}?(?:" + LEADS_ONLY.pattern + ")", query.text)

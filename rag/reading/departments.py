@@ -15,7 +15,7 @@ LEVEL_PREFIXES = ("市", "省", "县", "区")
 SUB_UNITS = ("分局", "支队", "大队", "中队", "分队", "分中心")
 LEVEL_RANK = {"市": 0, "县": 1, "区": 2, "省": 3}
 GENERIC_UNITS = ("各行业领域主管部门",)
-STEM_FOLLOWERS = "(?=那边|这边|部门|口子)"  # not 方面 or 这块: 「交通方面」 is a topic
+STEM_FOLLOWERS = "(?=那边|这边|部门|口子|牵头|配合|参与)"  # not 方面 or 这块: 「交通方面」 is a topic
 
 
 def _load_short_forms() -> dict[str, list[str]]:
