@@ -127,8 +127,12 @@ def build_index(
         try:
             folder = store.current_version()
             manifest = store.read_manifest(folder) if folder else None
-        except IndexError_:
+            if manifest is not None:
+                store.verify(folder, manifest)  # a damaged file is never reported "up to date"
+        except IndexError_ as exc:
             manifest = None
+            if progress:
+                progress(f"rebuilding: {exc}", 0, 0)
         if manifest and manifest.corpus_hash == digest and manifest.embedder == embedder.name:
             from rag.indexing.store import FORMAT_VERSION
 

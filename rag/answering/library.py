@@ -22,7 +22,7 @@ from rag.answering.followup import ELLIPSIS, PRONOUN, anchor_of, resolve_follow_
 from rag.answering.homophones import Homophones
 from rag.answering.question import CUES, QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
-from rag.answering.scope import Scope, Scoper, newest_first
+from rag.answering.scope import DOCUMENT_LIST, Scope, Scoper, newest_first
 from rag.reading.departments import Directory
 from rag.types import Answer, Citation, Document
 
@@ -94,7 +94,8 @@ class Library:
         if scope.refusal:
             return _refusal(text, scope.refusal)
         scope = replace(scope, text=ticket_question(scope.text))  # a ticket's context is not its question
-        if (self.scoper.asks_for_documents(scope.text) or self.scoper.asks_for_documents(text)
+        if ((self.scoper.asks_for_documents(scope.text) or self.scoper.asks_for_documents(text))
+                and len(topic_residue(DOCUMENT_LIST.sub(" ", scope.text))) < 3
                 or (not scope.text.strip() and scope.narrowed)) and not self.directory.find(scope.text):
             return self._documents(text, scope)  # (「宣传部在这个文件里有哪些任务」 asks about a unit)
         several = self._several_asks(scope, text, history)

@@ -95,7 +95,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
     # An amount asked for, not a budget word inside a name (一般公共预算收入 is a topic).
     "money": (re.compile(r"多少钱|(?:预算|经费|资金|投资|投入|拨款|拨了|费用|花了|补贴|补助)[^,。?]{0,4}(?:多少|几)|"
-                         r"(?:多少|几)[^,。?]{0,4}(?:资金|经费|预算|投资|拨款|补贴)|"
+                         r"(?:多少|几)[^,。?]{0,4}(?:资金|经费|预算|投资|拨款|补贴)|奖[^,。?]{0,3}(?:多少|几)|"
                          r"万元|亿元|(?:预算|经费|资金|费用)(?:是|有)?(?:多大|怎么算)"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
     "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
@@ -103,16 +103,25 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
                 re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
     "statistic": (re.compile(r"死了多少|死亡多少|伤亡(?:多少|情况|人数)|事故起数是多少|多少起|几起|发生了多少|"
-                             r"死亡人数是多少|多少人死|受伤多少|现在有多少|已经(?:有|成立了?)多少"),
+                             r"死亡人数是多少|多少人死|受伤多少|现在有多少|已经(?:有|成立了?)多少|"
+                             r"(?:追责|问责|处理|处分|判刑)了?多少人"),
                   re.compile(r"\d+\s*(?:起|人死亡|名)")),
     "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
     "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|(?<!国)家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
+                         r"(?:具体|分别)?是哪几(?:家|座|所)|"
                          r"哪(?:一|几)?家[\u4e00-\u9fff]{0,4}(?:公司|企业|厂)|"
                          r"企业名单|(?<!黑)名单"),
               re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
-    "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方"),
+    "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方|"
+                            r"哪几个(?:县区|县|区|乡镇|街道)"),
                  re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
+    # When something starts (开工, 进驻, 举行): the documents set deadlines, rarely start dates.
+    "start": (re.compile(r"(?:几月份?|哪个月|什么时候|哪天|何时|啥时候)(?:开工|开始|启动|进驻|举行|召开|搞|开展)(?!完|好|定|成|到位)"),
+              re.compile(r"(?:\d{1,2}月|月份)[^,。;]{0,6}(?:开始|启动|开工|举行|召开|开展)|\d{1,2}月起")),
+    # A month asked for: a deadline of 年内 does not give one (年底 does: December).
+    "month": (re.compile(r"几月份?|哪个月|什么月份|哪月"),
+              re.compile(r"\d{1,2}月|[一二三四五六七八九十]{1,2}月|月底|年底")),
     "law_article": (re.compile(r"(?:条例|法|规定|办法|细则|意见)(?:的)?第几条|(?:条例|法|规定|办法|细则)(?:里|中)?(?:是)?怎么规定"),
                     re.compile(r"第[0-9一二三四五六七八九十]+条")),
 }
@@ -386,6 +395,7 @@ def _department_ask(rest: str) -> bool:
 _FACET_WORDS = {
     "money": "金额或预算", "person": "人员姓名", "contact": "联系方式", "statistic": "事故统计数字",
     "penalty": "罚款或扣分标准", "names": "具体名单", "location": "具体地点", "law_article": "所引法规的条文内容",
+    "start": "开始的时间", "month": "具体月份",
 }
 
 # Places a user may ask about; a place the corpus never names is outside it.

@@ -20,10 +20,11 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ from rag.types import Chunk
 
 __all__ = ["FLAT_LIMIT", "HNSW_EF_SEARCH", "HNSW_M", "FaissStore", "IndexStore", "Manifest", "make_faiss_index"]
 
-FORMAT_VERSION = 4  # 3: chunks carry doc_id and path; 4: row-addressed vectors and documents.json
+FORMAT_VERSION = 5  # 4: row-addressed vectors and documents.json; 5: every file's sha256 in the manifest
+SAVE_EVERY = 8  # batches of new embeddings between cache saves
+STALE_STAGING_S = 3600  # a staging folder this old was left by a build that died
 REINDEX_HINT = "re-index with: rag index --force"
 
 
@@ -48,6 +51,15 @@ class Manifest:
     chunks: int
     faiss: str
     created: str
+    checksums: dict[str, str] = field(default_factory=dict)  # file (relative) -> sha256, verified on load
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of an index version except the manifest itself."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        out[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 def _slug(name: str) -> str:
@@ -98,8 +110,12 @@ class EmbeddingCache:
                     keys, vectors = data["keys"], data["vectors"]
                 if vectors.ndim == 2 and vectors.shape[1] == dim:
                     self._vectors = dict(zip(keys.tolist(), vectors, strict=True))
-            except (OSError, ValueError, KeyError):
-                self._vectors = {}  # a damaged cache is only a slower build
+            except Exception as exc:  # noqa: BLE001 - truncated zip, bad header …: a damaged cache is only a slower build
+                self._vectors = {}
+                print(f"warning: embedding cache {path} is damaged ({type(exc).__name__}); discarded, "
+                      "vectors will be embedded again", file=sys.stderr, flush=True)
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def key(self, text: str) -> bytes:
         return hashlib.sha1(f"{self.embedder}\0{text}".encode()).hexdigest().encode()
@@ -117,6 +133,8 @@ class EmbeddingCache:
                 self._vectors[keys[i]] = np.asarray(vector, dtype=np.float32)
             if progress:
                 progress(min(start + batch, len(missing)), len(missing))
+            if (start // batch) % SAVE_EVERY == SAVE_EVERY - 1:
+                self.save()  # saved as it grows: an interrupted build keeps what it embedded
         if missing:
             self.save()
         if not texts:
@@ -188,6 +206,7 @@ class IndexStore:
         from rag.indexing.lexical import BM25Index
 
         self.root.mkdir(parents=True, exist_ok=True)
+        self._clean_stale_staging()
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".build-"))
         try:
             if isinstance(vectors, FaissStore):
@@ -201,7 +220,7 @@ class IndexStore:
             manifest = Manifest(
                 format_version=FORMAT_VERSION, embedder=embedder, dim=dim,
                 corpus_hash=corpus_hash, chunks=len(chunks), faiss=setting,
-                created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), checksums=_checksums(staging),
             )
             atomic_write_json(staging / "manifest.json", asdict(manifest))
             name = f"v-{corpus_hash[:12]}-{_slug(embedder)}-{time.time_ns()}"
@@ -214,11 +233,21 @@ class IndexStore:
         self._prune(keep=final)
         return final
 
+    def _clean_stale_staging(self) -> None:
+        """Staging folders of builds and uploads that died (kill -9, power loss) an hour ago or more."""
+        now = time.time()
+        for path in self.root.glob(".*"):
+            if path.is_dir() and path.name.startswith((".build-", ".upload-")):
+                with contextlib.suppress(OSError):
+                    if now - path.stat().st_mtime > STALE_STAGING_S:
+                        shutil.rmtree(path, ignore_errors=True)
+
     def _prune(self, keep: Path) -> None:
-        """Drop old versions (readers hold theirs in memory) and abandoned staging folders."""
+        """Drop old versions (readers hold theirs in memory) and staging folders abandoned long ago."""
         for path in self.root.iterdir():
-            if path.is_dir() and path != keep and path.name.startswith(("v-", ".build-")):
+            if path.is_dir() and path != keep and path.name.startswith("v-"):
                 shutil.rmtree(path, ignore_errors=True)
+        self._clean_stale_staging()  # a recent staging folder may be another process's build
 
     def read(self, folder: Path, embedder: str, dim: int):
         """Manifest, chunks, FAISS index and BM25 index of one version, validated."""
@@ -236,6 +265,7 @@ class IndexStore:
                 f"index was built with embedder {manifest.embedder!r} ({manifest.dim} dims), not "
                 f"{embedder!r} ({dim} dims); {REINDEX_HINT}"
             )
+        self.verify(folder, manifest)
         try:
             raw = json.loads((folder / "chunks.json").read_text("utf-8"))
             chunks = [Chunk(**r) for r in raw]
@@ -248,6 +278,15 @@ class IndexStore:
         if index.ntotal != len(chunks) or index.d != dim or len(chunks) != manifest.chunks:
             raise IndexError_(f"index files in {folder} disagree with each other; {REINDEX_HINT}")
         return manifest, chunks, index, bm25
+
+    def verify(self, folder: Path, manifest: Manifest | None = None) -> None:
+        """Every file of the version against its checksum in the manifest; IndexError_ when one differs."""
+        manifest = manifest or self.read_manifest(folder)
+        damaged = [name for name, digest in manifest.checksums.items()
+                   if not (folder / name).is_file() or hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest]
+        if damaged or not manifest.checksums:
+            raise IndexError_(f"index files in {folder} are damaged (checksum mismatch: "
+                              f"{', '.join(damaged[:3]) or 'none recorded'}); {REINDEX_HINT}")
 
     def read_documents(self, folder: Path) -> dict[str, dict[str, Any]]:
         """Each document's rows ({"first", "count"}) and chunk signature, as the version was built."""
