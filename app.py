@@ -104,6 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+FEEDBACK_MAX_BYTES = 5 * 2**20  # then rotated to feedback.jsonl.1: the file never grows unbounded
+
+
 def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
     from rag.indexing.store import append_jsonl
 
@@ -143,7 +146,7 @@ def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
         if record is None:
             return "这条消息不是回答,没有记录反馈。"
         liked = data.liked is True or data.liked == "Like"
-        append_jsonl(feedback_path, chatview.feedback_record(record["answer"], liked))
+        append_jsonl(feedback_path, chatview.feedback_record(record["answer"], liked), max_bytes=FEEDBACK_MAX_BYTES)
         return "已记录反馈:" + ("有帮助" if liked else "没有帮助") + "。谢谢!"
 
     def browse(section: str, department: str):
@@ -206,6 +209,12 @@ def theme() -> gr.themes.Base:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from rag.service import Service, stderr_progress
+    from rag.surfaces.api_serve import is_loopback
+
+    if not args.auth and not is_loopback(args.host):  # as `rag serve` refuses without keys
+        print(f"error: refusing to serve {args.host} without a login: pass --auth user:pass "
+              "(or bind 127.0.0.1)", file=sys.stderr)
+        return 2
 
     try:
         service = Service(corpus=args.corpus, index=args.index, embedder=args.embedder,

@@ -217,6 +217,14 @@ def test_a_failed_load_is_reported_by_readyz(tmp_path: Path) -> None:
         for path in ("/readyz", "/v1/documents"):
             body = assert_error(httpx.get(srv.url + path), 503, "load_failed")
             assert "corpus folder not found" in body["error"]["message"]
+        # No keys: a single user's server on loopback. A rebound DNS name (foreign Host) and a page
+        # elsewhere posting text/plain (foreign Origin) are refused before anything runs.
+        assert_error(httpx.get(srv.url + "/v1/documents", headers={"Host": "evil.example"}), 403, "forbidden_origin")
+        cross_site = httpx.post(srv.url + "/v1/admin/reindex", content="{}",
+                                headers={"Origin": "https://evil.example", "Content-Type": "text/plain"})
+        assert_error(cross_site, 403, "forbidden_origin")
+        same_machine = httpx.get(srv.url + "/v1/documents", headers={"Origin": "http://localhost:7860"})
+        assert same_machine.status_code == 503  # past the check: the load failed
     assert "the index failed to load" in (tmp_path / "serve.log").read_text()
 
 

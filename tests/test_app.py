@@ -270,3 +270,22 @@ def test_app_flags_default_to_gradio_environment(monkeypatch: pytest.MonkeyPatch
     assert (args.host, args.port) == ("127.0.0.1", 8123)
     with pytest.raises(SystemExit):
         app.parse_args(["--auth", "no-colon"])
+
+
+def test_the_web_chat_refuses_a_public_address_without_a_login(capsys) -> None:
+    """As `rag serve` refuses without keys: no Gradio server binds a non-loopback host unprotected."""
+    import app
+
+    assert app.main(["--host", "0.0.0.0"]) == 2
+    assert "--auth" in capsys.readouterr().err
+
+
+def test_the_feedback_file_is_rotated_past_its_cap(tmp_path) -> None:
+    from rag.indexing.store import append_jsonl
+
+    path = tmp_path / "feedback.jsonl"
+    for n in range(50):
+        append_jsonl(path, {"n": n, "pad": "x" * 100}, max_bytes=1000)
+    assert path.stat().st_size < 1200 and (tmp_path / "feedback.jsonl.1").stat().st_size < 1200
+    last = [line for line in path.read_text("utf-8").splitlines() if line]
+    assert '"n": 49' in last[-1]

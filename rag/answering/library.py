@@ -42,9 +42,9 @@ SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:�
 YEAR_SLOT = re.compile(r"(?:19|20)\d\d\s*年")
 # 「不是这个,我问的是燃气」: a correction names the target it meant.
 CORRECTION = re.compile(r"^(?:不是|不对)[^,，。]{0,6}[,，。\s]*(?:我)?(?:问|说|想问|要问|找)?(?:的)?是(.{2,})$")
-# A numbering path as documents write it: 五（五）, 三（二）5, 二3 (questions come width-normalised: (五)).
 # 「一共列了多少项任务」: the number of tasks in the document, when nothing else is asked about.
 TASK_COUNT = re.compile(r"^(?:[\s的里中,，]|这份|该|本|文件)*(?:一共|总共|共)?(?:列了|有|安排了|部署了|包括|分了)?(?:多少|几)(?:项|条|个)(?:重点)?(?:任务|工作|事项)?[?？]?$")
+# A numbering path as documents write it: 五（五）, 三（二）5, 二3 (questions come width-normalised: (五)).
 PATH_REF = re.compile(r"[一二三四五六七八九十]{1,3}(?:[（(][一二三四五六七八九十]{1,3}[)）])?[0-9]{0,2}")
 
 

@@ -87,9 +87,14 @@ def atomic_write_json(path: Path, obj: Any, compact: bool = False) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def append_jsonl(path: Path, obj: Any) -> None:
-    """Append one line; a single write() of a whole line, so lines never interleave."""
+def append_jsonl(path: Path, obj: Any, max_bytes: int | None = None) -> None:
+    """Append one line; a single write() of a whole line, so lines never interleave. Past
+    ``max_bytes`` the file is rotated to ``<name>.1`` (one old file kept), so it never grows unbounded."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if max_bytes is not None:
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size >= max_bytes:
+                os.replace(path, path.with_name(path.name + ".1"))
     line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

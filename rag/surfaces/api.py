@@ -38,6 +38,7 @@ log = logging.getLogger("rag.surfaces.api")
 class ApiConfig:
     keys: frozenset[str] = frozenset()
     admin_keys: frozenset[str] = frozenset()  # may also upload and delete documents
+    local_only: bool = True  # without keys: only loopback Host/Origin (off with --allow-no-auth)
     rate_limit: float = 20.0  # requests a second per key (or per client address without keys); 0 = off
     burst: int | None = None  # default: twice the rate
     max_body: int = 64 * 1024  # bytes
@@ -190,7 +191,7 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
                   description="Answers, search and browsing over policy documents, with exact item citations.")
     app.add_middleware(GuardMiddleware, keys=config.keys, limiter=RateLimiter(config.rate_limit, config.burst),
-                       max_body=config.max_body, admin_keys=config.admin_keys)
+                       max_body=config.max_body, admin_keys=config.admin_keys, local_only=config.local_only)
     _install_error_handlers(app)
     _openapi_security(app)
     app.include_router(chat_router(backend), prefix="/v1")

@@ -88,8 +88,8 @@ class GuardMiddleware:
     address when no keys are configured). Health checks pass untouched."""
 
     def __init__(self, app: Any, keys: frozenset[str], limiter: RateLimiter, max_body: int,
-                 admin_keys: frozenset[str] = frozenset()) -> None:
-        self.app, self.limiter, self.max_body = app, limiter, max_body
+                 admin_keys: frozenset[str] = frozenset(), local_only: bool = True) -> None:
+        self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
         self.keys, self.admin_keys = keys | admin_keys, admin_keys
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -101,6 +101,10 @@ class GuardMiddleware:
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await send_error(send, 413, "body_too_large", f"request body over {limit} bytes")
+            return
+        if not self.keys and self.local_only and not _same_machine(headers):  # open mode: no cross-site or rebound requests
+            await send_error(send, 403, "forbidden_origin",
+                             "without API keys only pages and clients on this machine may call (Host/Origin)")
             return
         client = self._client(headers.get(b"authorization", b""), scope)
         if client is None:
@@ -153,6 +157,36 @@ class GuardMiddleware:
             parts.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(parts)
+
+
+def _host_of(value: str) -> str:
+    """The host of a Host header or an Origin (scheme://host:port), without port or brackets."""
+    value = value.split("://", 1)[-1].split("/", 1)[0]
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value.strip("[]")
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _same_machine(headers: dict[bytes, bytes]) -> bool:
+    """With no keys the server is a single user's, on loopback: a request must name a loopback Host
+    (a rebound DNS name does not) and, when a browser sends one, come from a loopback Origin (a
+    page elsewhere posting text/plain does not)."""
+    host = headers.get(b"host", b"").decode("latin-1")
+    origin = headers.get(b"origin")
+    if not _loopback(_host_of(host)):
+        return False
+    return origin is None or _loopback(_host_of(origin.decode("latin-1")))  # 「null」 is not loopback
 
 
 def _replay(body: bytes, receive: Any) -> Any:

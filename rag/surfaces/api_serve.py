@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            "or pass --allow-no-auth to accept that anyone who reaches the port can use it")
         print(f"warning: serving {args.host}:{args.port} with NO authentication (--allow-no-auth)",
               file=sys.stderr, flush=True)
-    config = ApiConfig(keys=keys, admin_keys=admin_keys, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
+    config = ApiConfig(keys=keys, admin_keys=admin_keys, local_only=not args.allow_no_auth, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
                        cache_size=args.cache_size)
     backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
                                       progress=stderr_progress), cache_size=args.cache_size)
