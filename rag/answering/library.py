@@ -14,7 +14,15 @@ from datetime import date
 from typing import Any
 
 from rag.answering.answer import Answerer, title_quote
-from rag.answering.asks import ASK_PHRASE, JOINERS, compares, split_asks, split_target, ticket_question
+from rag.answering.asks import (
+    ASK_PHRASE,
+    DISTRIBUTIVE,
+    JOINERS,
+    compares,
+    split_asks,
+    split_target,
+    ticket_question,
+)
 from rag.answering.citations import cite
 from rag.answering.english import ENGLISH_UNSTATED, english_kind, is_english
 from rag.answering.evidence import bigrams, title_match
@@ -129,8 +137,8 @@ class Library:
     def _several_asks(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
         """「燃气和消防分别由谁牵头」: one ask per target, joined; None when the question has one target
         (or its targets are one task, as in 消防和森林草原防火)."""
-        if not JOINERS.search(scope.text):
-            return None
+        if not JOINERS.search(scope.text) or not DISTRIBUTIVE.search(scope.text):
+            return None  # (cheap tests first: most questions have one target)
         reader = self.whole or self.views[scope.docs[0]].analyzer
         kind = reader.analyze(scope.text).kind
         subs = split_asks(scope.text, kind)
@@ -165,11 +173,12 @@ class Library:
     def _nothing_to_follow(self, scope: Scope) -> bool:
         """「还有哪些部门配合?」「第二个呢」 as a chat's first message: it asks for details of a task
         it does not name (no topic, item, section or unit), so the reply is a request for that."""
+        if FOLLOW_SHAPE.search(scope.text) is None or len(topic_residue(scope.text)) >= 2:
+            return False
         reader = self.whole or self.views[scope.docs[0]].analyzer
         query = reader.analyze(scope.text)
-        return (FOLLOW_SHAPE.search(scope.text) is not None and query.refusal is None and query.item is None
-                and query.section is None and not query.departments and query.kind in FOLLOW_KINDS
-                and len(topic_residue(scope.text)) < 2)
+        return (query.refusal is None and query.item is None
+                and query.section is None and not query.departments and query.kind in FOLLOW_KINDS)
 
     def _english(self, text: str, chosen: list[str] | None) -> Answer:
         """An English question: the task the multilingual embedder puts first, asked in Chinese."""
