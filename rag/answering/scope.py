@@ -156,18 +156,19 @@ class Scoper:
             title = title.replace(doc.info.place, "")
         return re.sub(r"(?:19|20)\d\d年(?:度)?", "", title)
 
-    def scope(self, text: str, chosen: Iterable[str] | None = None, context: str | None = None) -> Scope:
-        """The documents ``text`` is about, among ``chosen`` (all when None). ``context`` is the
-        conversation's document, used by the caller for follow-ups (see ``in_context``)."""
+    def scope(self, text: str, chosen: Iterable[str] | None = None) -> Scope:
+        """The documents ``text`` is about, among ``chosen`` (all when None). The conversation's
+        document is the caller's concern (a follow-up stays in it while it answers)."""
         pool = [d for d in self.docs if chosen is None or d.id in set(chosen)]
         if not pool:
             return Scope((), True, text, "所选文件", refusal="所选的文件不在文件库中")
         narrowed = chosen is not None
         clues: list[str] = []
-        self_note = self._this_year_note(text, pool)
+        note = self._this_year_note(text, pool)
         rest = text
-        for read in (self._by_number, self._by_quoted_title, self._by_other_issuer, self._by_year, self._by_issuer, self._by_place,
-                     self._by_unknown_place, self._by_title):
+        clue_readers = (self._by_number, self._by_quoted_title, self._by_other_issuer, self._by_year,
+                        self._by_issuer, self._by_place, self._by_unknown_place, self._by_title)
+        for read in clue_readers:
             found = read(rest, pool)
             if found is None:
                 continue
@@ -189,7 +190,7 @@ class Scoper:
                 rest = _without_title_words(rest, self.cores[pool[0].id], self.units(rest))
             rest = IN_DOCUMENT.sub(" ", rest)
         return Scope(tuple(d.id for d in pool), narrowed, re.sub(r"\s+", " ", rest).strip() or text, "、".join(clues),
-                     note=self_note, compare=compare and len(pool) > 1)
+                     note=note, compare=compare and len(pool) > 1)
 
     def _predecessor(self, doc: Document) -> Document | None:
         """The same series' document of the year before: same title less year, same place."""
