@@ -139,8 +139,7 @@ class Library:
         (or its targets are one task, as in 消防和森林草原防火)."""
         if not JOINERS.search(scope.text) or not DISTRIBUTIVE.search(scope.text):
             return None  # (cheap tests first: most questions have one target)
-        reader = self.whole or self.views[scope.docs[0]].analyzer
-        kind = reader.analyze(scope.text).kind
+        kind = self._reader(scope.docs).analyze(scope.text).kind
         subs = split_asks(scope.text, kind)
         if subs is None:
             return None
@@ -175,8 +174,7 @@ class Library:
         it does not name (no topic, item, section or unit), so the reply is a request for that."""
         if FOLLOW_SHAPE.search(scope.text) is None or len(topic_residue(scope.text)) >= 2:
             return False
-        reader = self.whole or self.views[scope.docs[0]].analyzer
-        query = reader.analyze(scope.text)
+        query = self._reader(scope.docs).analyze(scope.text)
         return (query.refusal is None and query.item is None
                 and query.section is None and not query.departments and query.kind in FOLLOW_KINDS)
 
@@ -215,11 +213,21 @@ class Library:
             found += [(d, path) for d in doc_ids if self.by_id[d].task(path) is not None]
         return found
 
+    def _reader(self, doc_ids: tuple[str, ...] = ()) -> QuestionAnalyzer:
+        """The question reader for the corpus (one document's, when the corpus holds one)."""
+        return self.whole or self.views[doc_ids[0] if doc_ids else self.docs[0].id].analyzer
+
+    @staticmethod
+    def _candidates(scope: Scope, docs: list[Document], path_of) -> list[dict[str, Any]]:
+        """What a clarify reply offers: each document, the task it would mean, and the question again
+        with the document named (a client can send it as is)."""
+        return [{"doc_id": d.id, "path": path_of(d), "title": d.title, "question": f"《{d.title}》{scope.text}"}
+                for d in docs]
+
     def _clarify_paths(self, text: str, scope: Scope, named: list[tuple[str, str]]) -> Answer:
         docs = [self.by_id[d] for d in dict.fromkeys(d for d, _ in named)]
         path = named[0][1]
-        candidates = [{"doc_id": d.id, "path": path, "title": d.title, "question": f"《{d.title}》{scope.text}"}
-                      for d in docs]
+        candidates = self._candidates(scope, docs, lambda d: path)
         names = "、".join(f"《{d.title}》" for d in docs)
         return Answer(text, f"问题没有指明是哪份文件:{len(docs)}份文件都有{path}——{names}。请选择一份文件。", [], False,
                       "clarify", focus={"docs": [d.id for d in docs]}, candidates=candidates)
@@ -265,8 +273,7 @@ class Library:
         previous = str(last.get("question") or "")
         if (m := CORRECTION.search(text)) is not None:
             target = m.group(1).strip(" ?？。")
-            reader = self.whole or next(iter(self.views.values())).analyzer
-            if reader.analyze(target).kind == "fact":
+            if self._reader().analyze(target).kind == "fact":
                 target += ASK_PHRASE.get(last.get("kind") or "", "具体要做什么?")
             return target, history[:-1]
         if not SWAP.search(text) or not previous:
@@ -330,11 +337,11 @@ class Library:
         return True
 
     def _clarify(self, text: str, scope: Scope, docs: list[Document], query) -> Answer:
-        candidates = []
-        for doc in docs:
+        def path_of(doc: Document) -> str | None:
             item = doc.item(query.item) if query.item is not None else None
-            candidates.append({"doc_id": doc.id, "path": item.path if item else None, "title": doc.title,
-                               "question": f"《{doc.title}》{scope.text}"})
+            return item.path if item else None
+
+        candidates = self._candidates(scope, docs, path_of)
         names = "、".join(f"《{d.title}》" for d in docs)
         what = f"第{query.item}条" if query.item is not None else "这一内容"
         answer = f"问题没有指明是哪份文件:{len(docs)}份文件都有{what}——{names}。请选择一份文件,或在问题里写明文件名、年份或发文单位。"

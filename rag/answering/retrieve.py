@@ -7,11 +7,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import faiss
 import numpy as np
 
 from rag.indexing.embedders import Embedder
 from rag.indexing.lexical import BM25Index, Tokenizer
+from rag.indexing.vectors import only_rows
 from rag.types import Chunk, Hit
 
 RRF_K = 60
@@ -79,14 +79,7 @@ class HybridRetriever:
     def _only(self, docs: frozenset[str]) -> tuple[np.ndarray, object]:
         """The rows of ``docs`` and a FAISS search setting that looks at those rows only."""
         rows = np.array(sorted(r for d in docs for r in self._rows.get(d, ())), dtype=np.int64)
-        selector = faiss.IDSelectorBatch(rows)
-        inner = faiss.downcast_index(self._faiss.index) if isinstance(self._faiss, faiss.IndexIDMap) else self._faiss
-        if isinstance(inner, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
-        else:
-            params = faiss.SearchParameters(sel=selector)
-        params._selector = selector  # keep the selector alive as long as the parameters
-        return rows, params
+        return rows, only_rows(self._faiss, rows)
 
     def search(self, query: str, k: int = 10, timings: Timings | None = None,
                docs: frozenset[str] | None = None) -> list[Hit]:

@@ -34,6 +34,19 @@ class VectorStore(Protocol):
     def size(self) -> int: ...
 
 
+def only_rows(index: faiss.Index, rows: np.ndarray) -> faiss.SearchParameters:
+    """FAISS search parameters that look at ``rows`` only (ids of an IndexIDMap, or positions),
+    keeping an HNSW index's efSearch."""
+    selector = faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64))
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    if isinstance(inner, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    params._selector = selector  # keep the selector alive as long as the parameters
+    return params
+
+
 class FaissStore:
     """Inner-product search over normalised vectors, by row id: exact (flat) up to FLAT_LIMIT rows,
     HNSW above. A flat index deletes in place; HNSW cannot, so a deletion rebuilds it from the
@@ -111,12 +124,7 @@ class FaissStore:
 
     def search(self, vector: np.ndarray, k: int, only: np.ndarray | None = None) -> list[int]:
         """Row ids of the ``k`` nearest vectors, among ``only`` when given."""
-        params = None
-        if only is not None:
-            selector = faiss.IDSelectorBatch(np.asarray(only, dtype=np.int64))
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH) if self.hnsw \
-                else faiss.SearchParameters(sel=selector)
-            params._selector = selector  # keep the selector alive as long as the parameters
+        params = None if only is None else only_rows(self.index, only)
         _, ids = self.index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k, params=params)
         return [int(i) for i in ids[0] if i >= 0]
 
