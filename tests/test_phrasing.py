@@ -49,8 +49,27 @@ def test_input_is_normalised(service):
 
 
 def test_a_follow_up_with_nothing_to_follow_asks_for_the_task(service):
-    a = service.ask("还有哪些部门配合?")
-    assert a.kind == "clarify" and not a.refused and not a.citations
+    for question in ("还有哪些部门配合?", "第三个呢", "原文是怎么说的", "Which units support that one?"):
+        a = service.ask(question)
+        assert a.kind == "clarify" and not a.refused and not a.citations, question
+    # the same English follow-up inside a conversation is answered about the task in focus
+    _, follow = _turns(service, "燃气安全由谁牵头?", "Which units support that one?")
+    assert follow.citations[0].item == 23 and "市公安局" in follow.answer
+
+
+def test_english_ask_words_and_typed_pinyin_in_a_chinese_question(service):
+    a = service.ask("燃气的 partner 单位有哪些")
+    assert a.kind == "units" and a.citations[0].item == 23 and "市公安局" in a.answer
+    assert service.ask("yanhua爆竹 lead 单位是谁").citations[0].item == 26  # yanhua: 烟花 typed as pinyin
+
+
+def test_a_ticket_context_does_not_pick_a_document_or_a_refusal(service):
+    # 「去年」 and 「某某区」 in the story are not a year or a place of the document; 「热线」 is not an ask
+    # for a phone number
+    a = service.ask("某区一家酒店的工程部:去年同行出过一次燃气泄漏,我们很担心。燃气这块文件里谁牵头?")
+    assert not a.refused and a.citations[0].item == 23
+    b = service.ask("热线转来一位市民,家里开小饭馆:燃气安全到底归哪个部门管?")
+    assert not b.refused and b.citations[0].item == 23
 
 
 def test_follow_ups_point_into_the_last_answer(service):

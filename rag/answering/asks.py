@@ -68,7 +68,7 @@ def compares(text: str) -> bool:
 # -- tickets ------------------------------------------------------------------------------------
 QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
 SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
-SPEAKER = re.compile(r"^[^:：,，。?？]{2,24}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
+SPEAKER = re.compile(r"^[^:：。?？]{2,30}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
 
 
 def ticket_question(text: str) -> str:
@@ -92,7 +92,7 @@ def ticket_question(text: str) -> str:
     last = asking[-1]
     first = asking[0] if len(asking) > 1 and asking[0] == last - 1 else last  # 「…,奖多少?」 two questions
     kept = "".join(sentences[first : last + 1])
-    if len(_topic_chars(kept)) < 4 and first > 0:
+    if len(_topic_chars(kept)) < 2 and first > 0:
         kept = sentences[first - 1] + kept
     return kept.strip()
 

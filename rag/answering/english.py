@@ -33,3 +33,40 @@ def english_kind(text: str) -> str:
         if cue.search(text):
             return kind
     return "fact"
+
+# Words of any English question, not of its topic: what is left after them (and the cue words
+# above) says whether an English question names a task or follows up on the last one.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those it its one ones same else other others there here about for of to in on
+at by with and or but is are was were be been being do does did has have had will would can could should
+must may might what which who whom whose when where why how about tell me please plan document say says
+said task tasks item items work else also too then so again now""".split())
+# An English follow-up by its kind, as the Chinese follow-up it stands for.
+ENGLISH_FOLLOW_UP = {"units": "还有哪些部门配合?", "deadline": "那它什么时候完成?", "lead": "那它由谁牵头?",
+                     "count": "那它有多少?", "fact": "那它具体要做什么?"}
+
+
+def english_topic(text: str) -> list[str]:
+    """The words of an English question beyond its cue and function words."""
+    for _, cue in ENGLISH_KINDS:
+        text = cue.sub(" ", text)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z-]*", text.lower()) if w not in FUNCTION_WORDS]
+
+# A Chinese question with English ask words (「市公安局 lead 了哪些 task」「section 九 有哪些 items」):
+# the ask words, in the Chinese the question reader knows; topic words stay as typed.
+MIXED_ASK = (
+    (re.compile(r"\bsection\s*([一二三四五六七八九十0-9]+)", re.I), r"第\1部分"),
+    (re.compile(r"\b(?:item|task|article)\s*([0-9]+)", re.I), r"第\1条"),
+    (re.compile(r"\b(?:co-?responsible|partners?|supporting|support|co-?operating|assisting)\b", re.I), "配合"),
+    (re.compile(r"\b(?:leads?|leading|in charge)\b", re.I), "牵头"),
+    (re.compile(r"\b(?:deadlines?|due)\b", re.I), "时限"),
+    (re.compile(r"\b(?:units?|departments?|agenc(?:y|ies))\b", re.I), "单位"),
+    (re.compile(r"\b(?:tasks?|items?|work)\b", re.I), "工作"),
+    (re.compile(r"\bsafety\b", re.I), "安全"),
+)
+
+
+def mixed_to_chinese(text: str) -> str:
+    for pattern, chinese in MIXED_ASK:
+        text = pattern.sub(chinese, text)
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", text)  # 配合 单位 → 配合单位

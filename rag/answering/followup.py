@@ -95,9 +95,15 @@ def last_kind(history: list[dict[str, Any]]) -> str | None:
     return None
 
 
+# Words of the conversation itself, not of a topic: pointers back (上面说的, 另一个), ordinals into a
+# list (第二个), a correction (不是这个, 我问的是) and the verbs that ask for content (怎么写, 干嘛).
+TALK = re.compile(r"上面|上文|前面|刚才|另一(?:个|条|项)|第[一二三四五六七八九十两0-9]{1,3}个|不是|我(?:问|说)的?|"
+                  r"(?:说|写|讲|提)的|怎么(?:写|说|讲)|干(?:嘛|啥|什么)|做(?:什么|啥)|搞(?:什么|啥)")
+
+
 def topic_residue(text: str, departments: tuple[str, ...] = ()) -> str:
     """What a question says beyond cue words, pronouns, item numbers and fillers."""
-    for pattern in (ITEM_REF, ITEM_REF_BARE, RELATIVE, PRONOUN, ITEM_ASK, *CUES.values()):
+    for pattern in (ITEM_REF, ITEM_REF_BARE, RELATIVE, PRONOUN, ITEM_ASK, TALK, *CUES.values()):
         text = pattern.sub(" ", text)
     for name in departments:
         text = text.replace(name, " ")

@@ -5,8 +5,10 @@ words) and the words the question reader's cues are made of."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import jieba
 from pypinyin import lazy_pinyin
@@ -14,6 +16,7 @@ from pypinyin import lazy_pinyin
 # The words questions ask with (the cues of question.py are built from them).
 ASK_WORDS = ("牵头", "配合", "负责", "责任", "单位", "部门", "完成", "时限", "截止", "期限", "重点", "哪些", "什么时候")
 LONGEST = 8
+LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{4,}(?![A-Za-z])")  # pinyin typed for a word (shorter: too ambiguous)
 
 
 class Homophones:
@@ -28,7 +31,22 @@ class Homophones:
         self.by_sound = {k: next(iter(v)) for k, v in by_sound.items() if len(v) == 1}  # unambiguous only
         self.lengths = sorted({len(k) for k in self.by_sound}, reverse=True)
 
+    @cached_property
+    def spelled(self) -> dict[str, str]:
+        """Pinyin typed as letters (baohu, anquan) → the corpus's most frequent word with that sound;
+        built on the first question that needs it."""
+        counts = Counter(w for w in jieba.lcut(self.corpus_text) if 2 <= len(w) <= LONGEST and _chinese(w))
+        counts.update({w: 1 for k, w in self.by_sound.items()})
+        out: dict[str, tuple[int, str]] = {}
+        for word, n in counts.items():
+            key = "".join(lazy_pinyin(word))
+            if n > out.get(key, (0, ""))[0]:
+                out[key] = (n, word)
+        return {k: w for k, (_, w) in out.items()}
+
     def fix(self, text: str) -> str:
+        if LATIN_WORD.search(text):
+            text = LATIN_WORD.sub(lambda m: self.spelled.get(m.group(0).lower(), m.group(0)), text)
         sounds = [_sound(ch) for ch in text]
         bounds: set[int] | None = None  # where the question's words start and end (jieba), made when needed
         out, i = [], 0

@@ -24,9 +24,25 @@ from rag.answering.asks import (
     ticket_question,
 )
 from rag.answering.citations import cite
-from rag.answering.english import ENGLISH_UNSTATED, english_kind, is_english
+from rag.answering.english import (
+    ENGLISH_FOLLOW_UP,
+    ENGLISH_UNSTATED,
+    LETTERS,
+    english_kind,
+    english_topic,
+    is_english,
+    mixed_to_chinese,
+)
 from rag.answering.evidence import bigrams, title_match
-from rag.answering.followup import ELLIPSIS, PRONOUN, anchor_of, resolve_follow_up, topic_residue
+from rag.answering.followup import (
+    ELLIPSIS,
+    ITEM_ASK,
+    PRONOUN,
+    TALK,
+    anchor_of,
+    resolve_follow_up,
+    topic_residue,
+)
 from rag.answering.homophones import Homophones
 from rag.answering.question import CUES, QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
@@ -40,10 +56,9 @@ GROUP_MARGIN = 0.15  # another document's answer joins when its support is this 
 RESOLVED_BY_DOCUMENT = ("item", "section")
 FACT_KINDS = ("lead", "units", "deadline", "count")
 FOLLOW_KINDS = (*FACT_KINDS, "fact", "item")  # asks that need a task to be about
-# What makes a question a follow-up: a pointer back, an opening or closing that continues, an ordinal
-# into an earlier list (「第二个」), a correction (「不是这个」).
-FOLLOW_SHAPE = re.compile(PRONOUN.pattern + "|" + ELLIPSIS.pattern
-                          + r"|第[一二三四五六七八九十0-9]+个|^(?:还|其中|上面|刚才|不是这)|那个")
+# What makes a question a follow-up: a pointer back, an opening or closing that continues, words of
+# the conversation itself (「第二个」「不是这个」「上面说的」), an ask for a task's text (「原文怎么写的」).
+FOLLOW_SHAPE = re.compile("|".join((PRONOUN.pattern, ELLIPSIS.pattern, TALK.pattern, ITEM_ASK.pattern, r"^(?:还|其中)|那个")))
 NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
 # 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
 SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:呢|吗|的呢)?[?？]?$")
@@ -96,12 +111,25 @@ class Library:
             chosen: list[str] | None = None) -> Answer:
         asked = self.homophones.fix(clean_question(question))
         if is_english(asked):
-            return self._english(asked, chosen)
+            if english_topic(asked):
+                return self._english(asked, chosen)
+            # 「Who else is involved?」 names no topic: the same follow-up, asked in Chinese.
+            answer = self.ask(ENGLISH_FOLLOW_UP[english_kind(asked)], history, chosen)
+            answer.question, answer.answer = asked, f"(Q: {asked}) " + answer.answer
+            return answer
+        if LETTERS.search(asked):
+            asked = mixed_to_chinese(asked)
         text, history = self.rewrite(asked, history or [])
-        scope = self.scoper.scope(text, chosen)
+        # A ticket's context is not its question: only the question is read and embedded, and the
+        # context may pick a document only by naming one.
+        question = ticket_question(text)
+        scope = self.scoper.scope(question, chosen)
+        if not scope.why and question != text:
+            in_context = self.scoper.scope(text[: text.rfind(question)] if question in text else text, chosen, explicit=True)
+            if in_context.why:
+                scope = replace(in_context, text=scope.text)
         if scope.refusal:
             return _refusal(text, scope.refusal)
-        scope = replace(scope, text=ticket_question(scope.text))  # a ticket's context is not its question
         if ((self.scoper.asks_for_documents(scope.text) or self.scoper.asks_for_documents(text))
                 and len(topic_residue(DOCUMENT_LIST.sub(" ", scope.text))) < 3
                 or (not scope.text.strip() and scope.narrowed)) and not self.directory.find(scope.text):
@@ -183,7 +211,8 @@ class Library:
         if ENGLISH_UNSTATED.search(text):
             return _refusal(text, "文件中没有写这类具体信息(金额、联系方式、企业名单等)", "out_of_scope")
         docs = frozenset(chosen) if chosen else None
-        hits = self.retriever.search(text, k=SEARCH_K, docs=docs)
+        # The topic words alone: cue and function words only pull toward tasks about "responsibility".
+        hits = self.retriever.search(" ".join(english_topic(text)), k=SEARCH_K, docs=docs)
         top = next((h for h in hits if h.chunk.path), None)
         if top is None:
             return _refusal(text, "没有找到与问题相关的条目")

@@ -156,9 +156,13 @@ class Scoper:
             title = title.replace(doc.info.place, "")
         return re.sub(r"(?:19|20)\d\d年(?:度)?", "", title)
 
-    def scope(self, text: str, chosen: Iterable[str] | None = None) -> Scope:
+    def scope(self, text: str, chosen: Iterable[str] | None = None, explicit: bool = False) -> Scope:
         """The documents ``text`` is about, among ``chosen`` (all when None). The conversation's
-        document is the caller's concern (a follow-up stays in it while it answers)."""
+        document is the caller's concern (a follow-up stays in it while it answers).
+
+        ``explicit``: only clues that name a document (文号, 《title》, a year or title words joined
+        to a genre word) count, as in a ticket's context, where 「去年外地出过事故」 or 「餐饮区」 tell a
+        story and do not pick a document."""
         pool = [d for d in self.docs if chosen is None or d.id in set(chosen)]
         if not pool:
             return Scope((), True, text, "所选文件", refusal="所选的文件不在文件库中")
@@ -166,8 +170,9 @@ class Scoper:
         clues: list[str] = []
         note = self._this_year_note(text, pool)
         rest = text
-        clue_readers = (self._by_number, self._by_quoted_title, self._by_other_issuer, self._by_year,
-                        self._by_issuer, self._by_place, self._by_unknown_place, self._by_title)
+        clue_readers = ((self._by_number, self._by_quoted_title, self._by_document_year, self._by_title) if explicit else
+                        (self._by_number, self._by_quoted_title, self._by_other_issuer, self._by_year,
+                         self._by_issuer, self._by_place, self._by_unknown_place, self._by_title))
         for read in clue_readers:
             found = read(rest, pool)
             if found is None:
@@ -256,6 +261,15 @@ class Scoper:
             return None
         matching = {d.id for d in pool if d.info and d.info.year in years}
         return rest, "、".join(f"{y}年" for y in dict.fromkeys(years)), matching
+
+    def _by_document_year(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
+        """A year (or 今年, 去年 …) only where a document word follows it: 「去年的要点里」."""
+        joined = re.compile(rf"(?:{DOC_YEAR.pattern}|({RELATIVE_YEAR.pattern}))(?=(?:的|那份|那个)?[\u4e00-\u9fff]{{0,8}}?{GENRE})")
+        m = joined.search(text)
+        if m is None:
+            return None
+        year = int(m.group(1)) if m.group(1) else self._relative(m.group(2), pool)
+        return text.replace(m.group(0), " ", 1), f"{year}年", {d.id for d in pool if d.info and d.info.year == year}
 
     def _by_other_issuer(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
         """「应急管理部2020年的工作要点」: a body named as a document's author that authors none here."""
