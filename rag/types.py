@@ -165,7 +165,8 @@ class Chunk:
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
-    score: float
+    score: float  # fused rank score
+    dense: float = 0.0  # cosine of the chunk with the question (0 when outside the dense top)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ could rephrase an answer later; it must keep the citations as they are.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +26,7 @@ from rag.answering.evidence import (
     title_match,
 )
 from rag.answering.followup import topic_residue
+from rag.answering.gate import TRACE, gate_model
 from rag.answering.listings import Listings, Refusal
 from rag.answering.listings import row as listing_row
 from rag.answering.question import CUES, FACETS, Query
@@ -41,7 +43,6 @@ RANK_PENALTY = 0.1  # a sentence from the second-ranked item must support the qu
 RULE_SHORT = {"explicit": "原文写明牵头", "huitong": "“会同”之前的单位", "first": "责任单位中列第一位"}
 TITLE_NAMES_TASK = 0.8  # a question that carries this much of a task's title is about that task
 MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
-WEAK_SUPPORT = 0.15  # below this, refuse whatever the words
 META_CUES = {
     "发布时间": re.compile(r"发布|印发|出台|发的|发出|颁布|哪天|日期|时间"),
     "索引号": re.compile(r"索.号|索引"),
@@ -184,16 +185,34 @@ class Answerer:
             return None
         return sum(g in self.vocabulary for g in grams) / len(grams)
 
-    def _unsupported(self, t: Turn, strength: float) -> str | None:
-        """Why the best evidence does not answer a topic question, or None when it does."""
+    def _unsupported(self, t: Turn, strength: float, item: Item | None = None) -> str | None:
+        """Why the best evidence (``strength``, in ``item``) does not answer a topic question, or
+        None when it does; the calibrated gate decides."""
         if t.query.item is not None:
             return None
-        share = self._known_share(t.gate)
-        if share == 0.0 and strength < MIN_SUPPORT:  # (a count the question repeats still counts)
-            return "文件中没有出现问题里的关键词"
-        if strength < MIN_SUPPORT and (share is None or share < 0.6 or strength < WEAK_SUPPORT):
-            return "没有条目写到问题所说的内容"
-        return None
+        features = self._gate_features(t, strength, item)
+        if (trace := TRACE.get()) is not None:
+            trace.append((_task_key(item), features))
+            trace.extend((_task_key(other), self._gate_features(t, self._item_strength(t, other), other))
+                         for other in self._ranked(t)[:5] if other is not item)
+        if gate_model().answers(features):
+            return None
+        return "文件中没有出现问题里的关键词" if features["known_share"] == 0.0 else "没有条目写到问题所说的内容"
+
+    def _gate_features(self, t: Turn, strength: float, item: Item | None) -> dict[str, float]:
+        share = self._known_share(t.gate) or 0.0
+        where = (item.doc_id, item.path) if item is not None else None  # None: the text outside tasks
+        dense_item = max((h.dense for h in t.hits if (h.chunk.doc_id, h.chunk.path) == where
+                          or (where is None and not h.chunk.path)), default=0.0)
+        dense_top = max((h.dense for h in t.hits), default=0.0)
+        return {
+            "support": strength, "known_share": share, "support_x_known": strength * share,
+            "idf_support": self._support(t.content, item.text) if item is not None else 0.0,
+            "title": title_match(t.query.retrieval_text, item) if item is not None else 0.0,
+            "dense_top": dense_top, "dense_gap": dense_top - dense_item,
+            "log_grams": math.log1p(len(bigrams(t.gate))), "outside_tasks": float(item is None),
+            "support_outside": strength * (item is None),
+        }
 
     def _lacks_facet(self, query: Query, quote: str) -> bool:
         return query.facet is not None and not FACETS[query.facet][1].search(quote)
@@ -236,7 +255,7 @@ class Answerer:
             if not content.strip():
                 return self.refuse(query, "问题没有说明是哪项工作,请补充工作内容或条目编号", hits, near=[])
             strength = self._item_strength(t, item)
-            why = self._unsupported(t, strength)
+            why = self._unsupported(t, strength, item)
             if why:
                 return self.refuse(query, why, hits, near=ranked[:3])
         return item
@@ -372,7 +391,7 @@ class Answerer:
             d.sentence == e.quote for d in e.item.deadlines)]
         best = self._best(t, candidates)
         if best is not None and best.item is not None and self._unsupported(
-                t, max(self._gated(t, best.quote), self._item_strength(t, best.item))):
+                t, max(self._gated(t, best.quote), self._item_strength(t, best.item)), best.item):
             best = None
         read = " ".join([best.quote, *(d.normalized for d in best.item.deadlines if d.sentence == best.quote)]) \
             if best is not None and best.item is not None else ""
@@ -421,7 +440,7 @@ class Answerer:
         best = self._best(t, candidates)
         strength = 0.0 if best is None else max(
             self._gated(t, best.quote), self._item_strength(t, best.item) if best.item else 0.0)
-        if best is None or self._unsupported(t, strength) or self._lacks_facet(query, best.quote):
+        if best is None or self._unsupported(t, strength, best.item) or self._lacks_facet(query, best.quote):
             fact = self._fact(t)  # 「号码是多少」「目标是啥」: the number is in the text
             if not fact.refused and query.facet is None and fact.citations and \
                     re.search(r"[0-9]+|[一二三四五六七八九十两]+(?:个|项|家|类|条|次|级)", fact.citations[0].quote):
@@ -478,7 +497,7 @@ class Answerer:
         strength = self._gated(t, best.quote)
         if best.item is not None:
             strength = max(strength, min(self._item_strength(t, best.item), self._gated(t, best.quote) + 0.2))
-        why = self._unsupported(t, strength)
+        why = self._unsupported(t, strength, best.item)
         if why or self._lacks_facet(query, best.quote):
             return self.refuse(query, why or "文件中没有写这类具体信息", hits,
                                near=[best.item] if best.item else pool[:3])
@@ -580,3 +599,7 @@ def _cue_words(query: Query) -> list[str]:
     asked for, not about what. (Deadline cues stay: 「多长时间」 is what a duration must support.)"""
     cue = CUES.get(query.kind) if query.kind in ("lead", "units") else None
     return [m.group(0) for m in cue.finditer(query.text)] if cue else []
+
+
+def _task_key(item: Item | None) -> tuple[str, str, int | None]:
+    return (item.doc_id, item.path, item.number) if item is not None else ("", "", None)

@@ -96,8 +96,9 @@ class HybridRetriever:
         if rows is not None and len(rows) == 0:
             return []
         depth = min(max(self.depth, k), len(self.chunks) if rows is None else len(rows))
-        _, ids = self._faiss.search(vector.reshape(1, -1), depth, params=params)
+        sims, ids = self._faiss.search(vector.reshape(1, -1), depth, params=params)
         dense = [int(i) for i in ids[0] if i >= 0]
+        cosine = {int(i): float(s) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0}
         t = timings.add("dense", t)
         scores = self._bm25.scores(self.tokenizer(query))
         if rows is not None:
@@ -113,4 +114,4 @@ class HybridRetriever:
         t = timings.add("bm25", t)
         fused = reciprocal_rank_fusion([dense, sparse])[:k]
         timings.add("fusion", t)
-        return [Hit(self.chunks[i], score) for i, score in fused]
+        return [Hit(self.chunks[i], score, cosine.get(i, 0.0)) for i, score in fused]
