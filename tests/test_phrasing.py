@@ -29,6 +29,22 @@ def test_two_targets_are_both_answered_and_compared(service):
     assert "市城管执法局" in a.answer and "市应急管理局" in a.answer and "不同" in a.answer
 
 
+def test_comparisons_say_what_differs_what_is_shared_and_what_comes_first(service):
+    more = service.ask("烟花爆竹的配合单位比燃气多了哪些?")
+    assert [c.item for c in more.citations][:2] == [26, 23]
+    assert "“烟花爆竹”有而第23条“燃气”没有的:市供销社" in more.answer.splitlines()[0]
+    shared = service.ask("燃气和校园安全,责任单位有没有重合的?")
+    assert shared.answer.startswith("两项没有共同的单位")
+    first = service.ask("双控机制试点和危化品一张图,哪个先到期?")
+    assert first.answer.startswith("第38条“加大试点建设力度”的时限(2020年6月底前)早于第16条")
+
+
+def test_a_unit_listing_keeps_to_what_is_asked(service):
+    only_led = service.ask("市公安局牵头的是哪几项?配合的就不用列了")
+    assert [c.item for c in only_led.citations] == [30]
+    assert [c.item for c in service.ask("市水务局自己牵头的是哪几条?").citations] == [34]
+
+
 def test_a_list_of_examples_is_one_target(service):
     a = service.ask("医院、车站、商场超市这些人多的地方,日常安全谁主抓?")
     assert a.citations[0].item == 30 and len({c.item for c in a.citations}) == 1

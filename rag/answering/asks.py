@@ -22,14 +22,18 @@ FILLERS = re.compile(
     r"分别|各自|各归|各由|各是|各有|各|由|哪个|的|了|呢|吗|啊|:|：|\s"
 )
 # What else a comparison says once its targets are named (「…的比,多了哪些」「…哪个截止得早」).
-COMPARISON_WORDS = re.compile(r"比起?|多了|少了|多出|哪些|哪几个|哪几家|有没有|重合|两边|都有|差在哪|差在|差别|区别|"
+COMPARISON_WORDS = re.compile(r"(?:责任|配合)?(?:单位|部门)|比起?|多了|少了|多出|哪些|哪几个|哪几家|有没有|重合|两边|都有|差在哪|差在|差别|区别|"
                               r"一样|相同|不同|有啥|是不是|同一个|[?？。!！]")
 # The phrase each sub-question asks with: the kind's own cue, so the reader sees the same ask.
 ASK_PHRASE = {"lead": "由谁牵头?", "units": "的配合单位有哪些?", "deadline": "什么时候完成?"}
 # A question about several targets says so (分别, 各, 一样吗, 哪个早, 这两项 …); a plain list of
 # examples (「医院、车站、商场这些人多的地方」) describes one target.
-DISTRIBUTIVE = re.compile(r"分别|各自|各[归由是有]|一样|相同|不同|同一|区别|差别|差在|哪个(?:早|晚|先|后|截止)|谁先|先后|"
+DISTRIBUTIVE = re.compile(r"分别|各自|各[归由是有]|一样|相同|不同|同一|区别|差别|差在|哪个[^,，。?？]{0,4}?(?:早|晚|先|后|截止)|谁先|先后|"
                           r"这两|这俩|这三|两项|三项|两条|三条|两块|三块|多了|少了|多出|重合|两边|比")
+# What a comparison compares when its own wording is not a kind's cue (「责任单位差在哪」「哪个先到期」).
+COMPARED = (("units", re.compile(r"责任单位|配合单位|单位|部门")),
+            ("deadline", re.compile(r"到期|期限|截止|时限|先|早|晚")),
+            ("lead", re.compile(r"牵头")))
 SAME_CUE = re.compile(r"一样|相同|同一|不同|区别|差别|有啥不一样")
 MIN_TARGET = 2
 
@@ -39,15 +43,23 @@ def split_asks(text: str, kind: str) -> list[str] | None:
     cue = CUES.get(kind)
     if kind not in ASK_PHRASE or cue is None or not DISTRIBUTIVE.search(text):
         return None
-    m = cue.search(text)
+    m = cue.search(text) or next((c.search(text) for k, c in COMPARED if k == kind), None)
     if m is None:
         return None
     targets = _targets(text[: m.start()])
-    if len(targets) < 2:  # 「燃气的配合单位和烟花爆竹的比,多了哪些」: the ask sits between the targets
-        targets = _targets(COMPARISON_WORDS.sub(" ", cue.sub(" ", text)))
+    if len(targets) < 2:  # 「燃气的配合单位和烟花爆竹的比,多了哪些」「A那条的配合单位比B多了哪些」: the ask sits between the targets
+        targets = _targets(COMPARISON_WORDS.sub("、", cue.sub("、", text)))
     if len(targets) < 2 or len(targets) > 5:
         return None
     return [t + ASK_PHRASE[kind] for t in targets]
+
+
+def compared_kind(text: str, kind: str) -> str:
+    """The kind of a comparison: the reader's own, or, where it found no ask of its own, the
+    attribute the comparison names."""
+    if kind != "fact":  # (a listing, a count … keeps its kind)
+        return kind
+    return next((k for k, cue in COMPARED if cue.search(text)), kind)
 
 
 def split_target(sub: str, kind: str) -> str:

@@ -17,7 +17,7 @@ from rag.answering.answer import Answerer, title_quote
 from rag.answering.asks import (
     ASK_PHRASE,
     DISTRIBUTIVE,
-    JOINERS,
+    compared_kind,
     compares,
     split_asks,
     split_target,
@@ -48,7 +48,8 @@ from rag.answering.question import CUES, QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
 from rag.answering.scope import DOCUMENT_LIST, Scope, Scoper, newest_first
 from rag.reading.departments import Directory
-from rag.types import Answer, Citation, Document
+from rag.reading.fields import deadline_order
+from rag.types import Answer, Citation, Document, Item
 
 SEARCH_K = 30
 CANDIDATE_DOCS = 4  # documents, taken from the top hits, that a topic question is put to
@@ -59,6 +60,10 @@ FOLLOW_KINDS = (*FACT_KINDS, "fact", "item")  # asks that need a task to be abou
 # What makes a question a follow-up: a pointer back, an opening or closing that continues, words of
 # the conversation itself (「第二个」「不是这个」「上面说的」), an ask for a task's text (「原文怎么写的」).
 FOLLOW_SHAPE = re.compile("|".join((PRONOUN.pattern, ELLIPSIS.pattern, TALK.pattern, ITEM_ASK.pattern, r"^(?:还|其中)|那个")))
+# What a comparison of units or deadlines asks: the overlap, the difference, the order.
+OVERLAP = re.compile(r"重合|重叠|共同|都有|交叉")
+DIFFERENCE = re.compile(r"多了|少了|多出|差在|差别|区别|不同|不一样")
+ORDER = re.compile(r"哪个|谁先|先后|早|晚")
 NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
 # 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
 SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:呢|吗|的呢)?[?？]?$")
@@ -165,9 +170,9 @@ class Library:
     def _several_asks(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
         """「燃气和消防分别由谁牵头」: one ask per target, joined; None when the question has one target
         (or its targets are one task, as in 消防和森林草原防火)."""
-        if not JOINERS.search(scope.text) or not DISTRIBUTIVE.search(scope.text):
+        if not DISTRIBUTIVE.search(scope.text):
             return None  # (cheap tests first: most questions have one target)
-        kind = self._reader(scope.docs).analyze(scope.text).kind
+        kind = compared_kind(scope.text, self._reader(scope.docs).analyze(scope.text).kind)
         subs = split_asks(scope.text, kind)
         if subs is None:
             return None
@@ -180,9 +185,8 @@ class Library:
         if not answered or (len(tasks) < 2 and len(answered) == len(answers)):
             return None
         lines = [a.answer if not a.refused else f"“{split_target(q, kind)}”:{a.answer}" for q, a in zip(subs, answers, strict=True)]
-        if compares(text) and kind == "lead" and len(answered) >= 2:
-            leads = [frozenset(self._lead_of(a)) for a in answered]
-            lines.append("这几项的牵头单位相同。" if len(set(leads)) == 1 else "这几项的牵头单位不同。")
+        if len(answered) >= 2 and (verdict := self._compared(scope.text, kind, answered)):
+            lines.insert(0, verdict)  # what was asked first, then each target's answer as its evidence
         return Answer(text, "\n".join(lines), [c for a in answers for c in a.citations], False, kind,
                       focus={"items": [i for a in answered for i in a.focus.get("items", [])],
                              "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))},
@@ -192,10 +196,42 @@ class Library:
         target = split_target(sub, kind)
         return any(len(name) >= len(target) - 1 for name in self.directory.mentions(target))
 
-    def _lead_of(self, answer: Answer) -> tuple[str, ...]:
+    def _task_of(self, answer: Answer) -> Item | None:
         c = answer.citations[0]
-        item = self.by_id[c.doc_id].task(c.path) if c.path else None
-        return item.units.lead if item else ()
+        return self.by_id[c.doc_id].task(c.path) if c.path else None
+
+    def _compared(self, text: str, kind: str, answered: list[Answer]) -> str | None:
+        """The comparison a question asks for, over the tasks its asks were answered from: same
+        lead or not, the units one has and another lacks (or both have), which deadline comes first."""
+        tasks = [t for a in answered if (t := self._task_of(a)) is not None]
+        if len(tasks) < 2:
+            return None
+        names = [f"第{t.number}条“{t.title}”" if t.number else f"“{t.title}”" for t in tasks]
+        if kind == "lead" and compares(text):
+            return "这几项的牵头单位相同。" if len({frozenset(t.units.lead) for t in tasks}) == 1 else "这几项的牵头单位不同。"
+        if kind == "units" and len(tasks) == 2 and (OVERLAP.search(text) or DIFFERENCE.search(text) or compares(text)):
+            a, b = ((t.units.co if "配合" in text else t.units.departments) for t in tasks)
+            both = [u for u in a if u in b]
+            if OVERLAP.search(text):
+                return f"两项都有的:{'、'.join(both)}。" if both else "两项没有共同的单位。"
+            only_a, only_b = [u for u in a if u not in b], [u for u in b if u not in a]
+            return (f"{names[0]}有而{names[1]}没有的:{'、'.join(only_a) or '无'};"
+                    f"{names[1]}有而{names[0]}没有的:{'、'.join(only_b) or '无'}。")
+        if kind == "deadline" and ORDER.search(text):
+            dated = [(deadline_order(t.deadlines[0].normalized, self._year(t)), n, t.deadlines[0].normalized)
+                     for t, n in zip(tasks, names, strict=True) if t.deadlines]
+            if len(dated) < 2:
+                return f"只有{dated[0][1]}写明了时限。" if dated else None
+            dated.sort()
+            first, second = dated[0], dated[1]
+            if first[0] == second[0]:
+                return f"{first[1]}和{second[1]}的时限相同({first[2]})。"
+            return f"{first[1]}的时限({first[2]})早于{second[1]}({second[2]})。"
+        return None
+
+    def _year(self, task: Item) -> int:
+        info = self.by_id[task.doc_id].info
+        return info.year if info and info.year else 0
 
     def _nothing_to_follow(self, scope: Scope) -> bool:
         """「还有哪些部门配合?」「第二个呢」 as a chat's first message: it asks for details of a task

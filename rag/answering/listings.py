@@ -15,6 +15,8 @@ from rag.types import Answer, Document, Item
 LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
 WHO_LEADS = re.compile(r"(?:谁|哪个|哪家|每项|各项|分别)[^,，。?？]{0,3}(?:牵头|挑头|主抓|领头|带头)")
 CO_ASKED = re.compile(r"配合|协同|参与")
+# A part the asker leaves out: 「配合的就不用说了」「不用列配合的」.
+NOT_ASKED = re.compile(r"[^,，。?？;；]{0,8}?(?:就|都|可以)?(?:不用|不必|不需要|无需|别)(?:再)?(?:说|列|提|讲|管|写)了?[^,，。?？;；]{0,6}")
 WHO = re.compile(LEADS_ONLY.pattern + r"|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
@@ -109,7 +111,8 @@ class Listings:
     def _asks_what_it_leads(query: Query) -> bool:
         """「市公安局牵头哪些」: the lead word follows the unit's name; in 「X参与的那条谁牵头」 it asks
         who leads X's items instead."""
-        if WHO_LEADS.search(query.text) or CO_ASKED.search(query.text):  # 「牵头几项、配合几项」: both
+        asked = NOT_ASKED.sub(" ", query.text)  # 「配合的就不用说了」 asks for less, not more
+        if WHO_LEADS.search(asked) or CO_ASKED.search(asked):  # 「牵头几项、配合几项」: both
             return False
         names = [*query.unit_mentions, *query.departments]
         return any(re.search(re.escape(n) + r"[^,，。?？]{0,4}?(?:" + LEADS_ONLY.pattern + ")", query.text)

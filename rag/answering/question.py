@@ -78,13 +78,15 @@ LEAD_YESNO = re.compile(
 )
 TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
 GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度 任务".split())
-# What is left of a department question once the name is gone: 「负责哪些工作」「涉及几条」…
+# What is left of a department question once the name is gone: 「负责哪些工作」「涉及几条」「挂了多少活」,
+# with emphasis (自己牵头的) and the document named by its genre (这份要点里)…
 DEPARTMENT_ASK = re.compile("|".join(sorted(
     """哪些 什么 几条 多少条 哪几条 哪几项 几项 涉及 涉及到 牵涉 牵涉到 牵扯 牵扯到 参与 配合 牵头 挑头 主抓 领头 带头 负责 承担 管 干 做 搞 职责 任务
     工作 事 事情 活 条目 是责任单位 责任单位 责任 单位 一共 总共 共 列出来 列出 都列 列一下 全部 所有 出现 名字 在 里 中 的 了 吗 呢 啊
     都 些 有 要 哪 请问 一下 我 想 知道 文件 里面 这个 那边 这边 那 还 是 条 几 多少 该 个 啥 呀 么 需要 具体 主要 方面 安全生产
     相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来 点名 提到 提及
-    写到 写了 口子 那块 这块""".split(), key=len, reverse=True)))
+    写到 写了 口子 那块 这块 挂 挂了 挂名 自己 本身 单独 独自 这份 那份 份""".split(), key=len, reverse=True))
+    + r"|(?:文件|要点|方案|意见|通知|计划|清单|分工)")  # the document it is asked in, by its genre word
 CHITCHAT = re.compile(
     r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气(?:怎么样|如何|好吗|预报)|"
     r"(?:今天|明天|最近)(?:的)?天气|吃饭了|唱首歌|讲个故事|"

@@ -84,3 +84,15 @@ def counts_in(sentence: str) -> list[Count]:
         if value is not None:
             found.append(Count(text=m.group(0), value=value, unit=m.group(2), sentence=sentence))
     return found
+
+
+def deadline_order(normalized: str, year: int) -> tuple[int, int, int]:
+    """A deadline as read (6月底前, 2020年底前, 4月25日前, 上半年) as (year, month, day) for ordering;
+    a month without a day is its end, a year without a month its December."""
+    y = re.search(r"(20\d\d)年", normalized)
+    m = re.search(r"(1[0-2]|[1-9])月", normalized)
+    d = re.search(r"月([0-9]{1,2})日", normalized)
+    month = int(m.group(1)) if m else 6 if "上半年" in normalized else 12
+    part = {"上旬": 10, "中旬": 20}
+    day = int(d.group(1)) if d else next((v for k, v in part.items() if k in normalized), 31)
+    return (int(y.group(1)) if y else year, month, day)
