@@ -100,6 +100,17 @@ def test_follow_ups_point_into_the_last_answer(service):
     assert contents.kind == "section" and contents.citations
 
 
+def test_an_ordinal_counts_in_the_last_list_even_after_a_question_about_one_of_it(service):
+    _, second, third = _turns(service, "第二部分有哪些条目", "第二个谁牵头", "第四个呢")
+    assert second.citations[0].item == 6 and third.citations[0].item == 8
+
+
+def test_what_a_task_says_is_shown_whole(service):
+    a = service.ask("第19条具体要做什么")
+    assert "两客一危" in a.answer and "应急指挥体系" in a.answer
+    assert a.citations[0].quote.endswith("应急指挥体系。") and "牵头单位" not in a.citations[0].quote
+
+
 def test_a_slot_change_or_a_correction_restates_the_last_question(service):
     _, swapped = _turns(service, "市公安局牵头哪些工作?", "那市教育局呢")
     assert [c.item for c in swapped.citations] == [31]

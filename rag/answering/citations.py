@@ -44,14 +44,20 @@ def label(item: Item) -> str:
     return f"{ref(item)}“{item.title}”"
 
 
-def item_head(item: Item) -> str:
-    """The item's number, title and first body sentence, exactly as written."""
-    first_body = next((s for s in item.sentences[1:] if s), "") if len(item.sentences) > 1 else ""
-    head = item.sentences[0] if item.sentences else item.text
-    if first_body and item.text.find(first_body) >= 0:
-        end = item.text.find(first_body) + len(first_body)
-        return item.text[:end]
-    return head
+ITEM_TEXT_LIMIT = 600  # characters of a task shown in full; a longer one is cut at a sentence end
+UNITS_LEAD_IN = re.compile(r"[（(【\[]?\s*(?:责任单位|牵头单位|责任部门|牵头部门)?\s*[:：]?\s*$")
+
+
+def item_body(item: Item) -> str:
+    """What the task says, exactly as written: its number, title and every sentence before the
+    responsibility block (「第N条讲了什么」「具体要做什么」 want all of it, not its first line)."""
+    text = item.text
+    if item.units.raw and (at := text.rfind(item.units.raw)) > 0:
+        text = UNITS_LEAD_IN.sub("", text[:at])
+    if len(text) > ITEM_TEXT_LIMIT:
+        ends = [m.end() for m in re.finditer(r"[。；;！!]", text[:ITEM_TEXT_LIMIT])]
+        text = text[: ends[-1]] if ends else text[:ITEM_TEXT_LIMIT]
+    return text.strip() or (item.sentences[0] if item.sentences else item.text)
 
 
 def clauses(sentence: str) -> list[tuple[int, int]]:

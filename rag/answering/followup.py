@@ -86,6 +86,19 @@ def anchor_of(history: list[dict[str, Any]]) -> Anchor:
     return Anchor()
 
 
+def list_anchor(history: list[dict[str, Any]]) -> Anchor:
+    """The most recent answer that listed several items: what 「第三个」 counts in, even after a
+    follow-up about one of them (「第二个什么时候完成」, then 「第三个谁牵头」)."""
+    for turn in reversed(history[-LOOKBACK:]):
+        focus = turn.get("focus") or {}
+        items = tuple(int(i) for i in focus.get("items") or [])
+        if len(items) >= 2 and not turn.get("refused"):
+            paths = tuple(focus.get("paths") or [])
+            return Anchor(items, tuple(focus.get("departments") or []), turn.get("kind"),
+                          paths if len(paths) == len(items) else ())
+    return Anchor()
+
+
 def last_kind(history: list[dict[str, Any]]) -> str | None:
     """The kind of the latest question that was about the corpus."""
     for turn in reversed(history[-LOOKBACK:]):
@@ -128,9 +141,10 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     names_item = ITEM_PRONOUN.search(text) is not None
     ordinal = ORDINAL.search(text)
     position = chinese_number(ordinal.group(1) or ordinal.group(2)) if ordinal else None
-    if position and len(anchor.items) >= position >= 1 and item is None:
-        item = anchor.items[position - 1]  # 「其中第二个谁牵头」: into the last answer's list
-        path = anchor.paths[position - 1] if anchor.paths else None
+    listed = list_anchor(history) if position else anchor
+    if position and len(listed.items) >= position >= 1 and item is None:
+        item = listed.items[position - 1]  # 「其中第二个谁牵头」: into the last list an answer gave
+        path = listed.paths[position - 1] if listed.paths else None
         if kind not in CARRY_KINDS:
             kind = previous_kind if ELLIPSIS.search(text) and previous_kind in CARRY_KINDS else "item"
         return replace(query, kind=kind, item=item, departments=departments, path=path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answering.citations import cite, item_head, label, ref
+from rag.answering.citations import cite, item_body, label, ref
 from rag.answering.citations import shown_name as display_name
 from rag.answering.question import Query
 from rag.types import Answer, Document, Item
@@ -51,7 +51,7 @@ class Listings:
         if item is None:
             return Refusal("没有这一条")
         section = self._doc(item).section(item.section)
-        head = item_head(item)
+        head = item_body(item)
         text = (f"{label(item)}(第{item.section}部分“{section.title if section else ''}”):{head}"
                 f" 牵头单位:{'、'.join(item.units.lead) or '未写明'}。")
         return Answer(query.text, text, [cite(self._doc(item), item, head)], False, query.kind,
