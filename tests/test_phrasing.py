@@ -79,6 +79,23 @@ def test_english_ask_words_and_typed_pinyin_in_a_chinese_question(service):
     assert service.ask("yanhua爆竹 lead 单位是谁").citations[0].item == 26  # yanhua: 烟花 typed as pinyin
 
 
+def test_whether_a_unit_is_among_a_tasks_units(service):
+    yes = service.ask("烟花爆竹的配合单位里有没有市供销社?")
+    assert yes.kind == "units" and yes.answer.startswith("有:市供销社是配合单位。") and yes.citations[0].item == 26
+    no = service.ask("燃气的责任单位里包括市教育局吗?")
+    assert no.answer.startswith("没有:第23条“燃气”的责任单位中没有市教育局。")
+    # a unit's name misspelt by its sound, past its first character, is read as the name
+    assert service.ask("油气管道保护的责任单位里有没有自然资原规划局?").answer.startswith("有:市自然资源规划局")
+
+
+def test_two_asks_of_one_topic_are_both_answered(service):
+    a = service.ask("尾矿库在线系统要建几家,哪个部门牵头?")
+    assert "7家" in a.answer and "由市应急管理局牵头" in a.answer and {c.item for c in a.citations} == {18}
+    # 「除了X还有什么」 about things, not units, is not an ask for units
+    b = service.ask("主题宣传活动除了安全生产月之外还有什么?")
+    assert b.kind != "units" and "防灾减灾日" in b.answer
+
+
 def test_a_ticket_context_does_not_pick_a_document_or_a_refusal(service):
     # 「去年」 and 「某某区」 in the story are not a year or a place of the document; 「热线」 is not an ask
     # for a phone number

@@ -39,6 +39,8 @@ RULE_TEXT = {
     "huitong": "原文为“会同”句式,“会同”之前的单位牵头",
     "first": "责任单位中排在第一位(按公文惯例,列在首位的单位牵头)",
 }
+# A yes/no question whether a unit is among a task's units (「责任单位里有没有X」「X也在里面吧」).
+MEMBERSHIP = re.compile(r"有没有|有无|是不是|是否|在不在|包不包括|包括|包含|也在|[吗吧嘛]\s*[?？]?\s*$")
 RANK_PENALTY = 0.1  # a sentence from the second-ranked item must support the question this much better
 RULE_SHORT = {"explicit": "原文写明牵头", "huitong": "“会同”之前的单位", "first": "责任单位中列第一位"}
 TITLE_NAMES_TASK = 0.8  # a question that carries this much of a task's title is about that task
@@ -342,9 +344,21 @@ class Answerer:
         parts.append(f"配合:{self._names(item, units.co) if units.co else '无其他市级部门'}")
         if units.local:
             parts.append(f"属地:{';'.join(units.local)}")
-        text = f"{_label(item)}的责任单位——" + ";".join(parts) + "。"
+        text = self._member(query, item) + f"{_label(item)}的责任单位——" + ";".join(parts) + "。"
         text += self._spelling_note(item, units.departments)
         return self._single(query, item, units.raw, text)
+
+    @staticmethod
+    def _member(query: Query, item: Item) -> str:
+        """For 「责任单位里有没有市教育局?」: whether the unit asked about is among the task's units."""
+        if not query.departments or not MEMBERSHIP.search(query.text):
+            return ""
+        asked = query.departments[0]
+        if asked in item.units.lead:
+            return f"有:{asked}是牵头单位。"
+        if asked in item.units.co:
+            return f"有:{asked}是配合单位。"
+        return f"没有:{_label(item)}的责任单位中没有{asked}。"
 
     def _names(self, item: Item, names: tuple[str, ...]) -> str:
         return "、".join(shown_name(self._doc(item), item, n) for n in names)

@@ -52,17 +52,18 @@ def english_topic(text: str) -> list[str]:
         text = cue.sub(" ", text)
     return [w for w in re.findall(r"[A-Za-z][A-Za-z-]*", text.lower()) if w not in FUNCTION_WORDS]
 
+# (Word edges are written as "no Latin letter next to it": \b would see no edge between 的 and co-.)
 # A Chinese question with English ask words (「市公安局 lead 了哪些 task」「section 九 有哪些 items」):
 # the ask words, in the Chinese the question reader knows; topic words stay as typed.
 MIXED_ASK = (
-    (re.compile(r"\bsection\s*([一二三四五六七八九十0-9]+)", re.I), r"第\1部分"),
-    (re.compile(r"\b(?:item|task|article)\s*([0-9]+)", re.I), r"第\1条"),
-    (re.compile(r"\b(?:co-?responsible|partners?|supporting|support|co-?operating|assisting)\b", re.I), "配合"),
-    (re.compile(r"\b(?:leads?|leading|in charge)\b", re.I), "牵头"),
-    (re.compile(r"\b(?:deadlines?|due)\b", re.I), "时限"),
-    (re.compile(r"\b(?:units?|departments?|agenc(?:y|ies))\b", re.I), "单位"),
-    (re.compile(r"\b(?:tasks?|items?|work)\b", re.I), "工作"),
-    (re.compile(r"\bsafety\b", re.I), "安全"),
+    (re.compile(r"(?<![A-Za-z])section\s*([一二三四五六七八九十0-9]+)", re.I), r"第\1部分"),
+    (re.compile(r"(?<![A-Za-z])(?:item|task|article)\s*([0-9]+)", re.I), r"第\1条"),
+    (re.compile(r"(?<![A-Za-z])(?:co-?responsible|partners?|supporting|support|co-?operating|assisting)(?![A-Za-z])", re.I), "配合"),
+    (re.compile(r"(?<![A-Za-z])(?:leads?|leading|in charge)(?![A-Za-z])", re.I), "牵头"),
+    (re.compile(r"(?<![A-Za-z])(?:deadlines?|due)(?![A-Za-z])", re.I), "时限"),
+    (re.compile(r"(?<![A-Za-z])(?:units?|departments?|agenc(?:y|ies))(?![A-Za-z])", re.I), "单位"),
+    (re.compile(r"(?<![A-Za-z])(?:tasks?|items?|work)(?![A-Za-z])", re.I), "工作"),
+    (re.compile(r"(?<![A-Za-z])safety(?![A-Za-z])", re.I), "安全"),
 )
 
 

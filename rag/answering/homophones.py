@@ -57,7 +57,8 @@ class Homophones:
                     continue
                 word = self.by_sound.get(key)
                 window = text[i : i + n]
-                if word is None or word == window or window in self.corpus_text or _has_word(window):
+                if word is None or word == window or window in self.corpus_text or (
+                        _has_word(window) if n <= 3 else window[0] != word[0]):  # (是水务局 is not 市水务局)
                     continue
                 if bounds is None:
                     bounds = _boundaries(text)
@@ -80,8 +81,10 @@ def _boundaries(text: str) -> set[int]:
 
 
 def _has_word(window: str) -> bool:
-    """Does the run hold a real word (jieba's dictionary)? Then it is not a typo: 具体是 is not
-    具提示, 那些 is not 哪些, 截至 is not 截止."""
+    """Does a short run hold a real word (jieba's dictionary)? Then it is not a typo: 具体是 is not
+    具提示, 那些 is not 哪些, 截至 is not 截止. (A longer run that sounds exactly like a unit's name,
+    自然资原规划局, holds words of that name: there the sound decides, if the first character is the
+    name's own: 「是水务局吧」 is 是 and a name, not 市水务局.)"""
     freq = jieba.dt.FREQ
     return any(freq.get(window[a:b]) for a in range(len(window)) for b in range(a + 2, len(window) + 1))
 

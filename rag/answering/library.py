@@ -17,13 +17,14 @@ from rag.answering.answer import Answerer, title_quote
 from rag.answering.asks import (
     ASK_PHRASE,
     DISTRIBUTIVE,
+    QUESTION_MARK,
     compared_kind,
     compares,
     split_asks,
     split_target,
     ticket_question,
 )
-from rag.answering.citations import cite
+from rag.answering.citations import cite, label
 from rag.answering.english import (
     ENGLISH_FOLLOW_UP,
     ENGLISH_UNSTATED,
@@ -64,6 +65,7 @@ FOLLOW_SHAPE = re.compile("|".join((PRONOUN.pattern, ELLIPSIS.pattern, TALK.patt
 OVERLAP = re.compile(r"重合|重叠|共同|都有|交叉")
 DIFFERENCE = re.compile(r"多了|少了|多出|差在|差别|区别|不同|不一样")
 ORDER = re.compile(r"哪个|谁先|先后|早|晚")
+CLAUSE = re.compile(r"[,，?？;；。]+")
 NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
 # 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
 SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:呢|吗|的呢)?[?？]?$")
@@ -139,10 +141,34 @@ class Library:
                 and len(topic_residue(DOCUMENT_LIST.sub(" ", scope.text))) < 3
                 or (not scope.text.strip() and scope.narrowed)) and not self.directory.find(scope.text):
             return self._documents(text, scope)  # (「宣传部在这个文件里有哪些任务」 asks about a unit)
-        several = self._several_asks(scope, text, history)
+        several = self._several_asks(scope, text, history) or self._two_kinds(scope, text, history)
         if several is not None:
             return several
         return self._route(scope, text, history)
+
+    def _two_kinds(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
+        """「尾矿库在线监测要建几家,哪个部门牵头?」: two asks of one topic, the second naming none of
+        its own. Each is answered (the second with the first's topic) and the answers joined. A lead
+        answer already names the co-responsible units, so lead with units stays one ask."""
+        clauses = [c for c in CLAUSE.split(scope.text) if c.strip()]
+        if len(clauses) != 2 or sum(bool(QUESTION_MARK.search(c)) for c in clauses) < 2:
+            return None
+        reader = self._reader(scope.docs)
+        first, second = (reader.analyze(c) for c in clauses)
+        kinds = {first.kind, second.kind}
+        if (first.kind == second.kind or not kinds <= {*FACT_KINDS, "fact"} or kinds <= {"lead", "units"}
+                or len(topic_residue(clauses[1], second.departments)) >= 2 or first.item is not None):
+            return None
+        cue = CUES.get(first.kind)
+        topic = cue.sub("", clauses[0]) if cue is not None else clauses[0]
+        answers = [self._route(replace(scope, text=clauses[0]), text, history),
+                   self._route(replace(scope, text=topic + clauses[1]), text, history)]
+        answered = [a for a in answers if not a.refused]
+        if not answered:
+            return None
+        return Answer(text, "\n".join(a.answer for a in answers), [c for a in answers for c in a.citations], False,
+                      answered[0].kind, focus=answered[-1].focus, rows=[r for a in answers for r in a.rows],
+                      support=min(a.support for a in answered))
 
     def _route(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer:
         docs = list(scope.docs)
@@ -248,7 +274,7 @@ class Library:
             return _refusal(text, "文件中没有写这类具体信息(金额、联系方式、企业名单等)", "out_of_scope")
         docs = frozenset(chosen) if chosen else None
         # The topic words alone: cue and function words only pull toward tasks about "responsibility".
-        hits = self.retriever.search(" ".join(english_topic(text)), k=SEARCH_K, docs=docs)
+        hits = self.retriever.search(" ".join(english_topic(text)), k=3 * SEARCH_K, docs=docs)  # (the task's sentences too)
         top = next((h for h in hits if h.chunk.path), None)
         if top is None:
             return _refusal(text, "没有找到与问题相关的条目")
@@ -257,7 +283,14 @@ class Library:
         query = replace(view.analyzer.analyze(item.title), text=text, kind=english_kind(text), item=item.number,
                         path=item.path, section=None, departments=(), refusal=None)
         doc_hits = [h for h in hits if h.chunk.doc_id == view.doc.id]
-        answer = view.answerer.answer(query, doc_hits)
+        said = [h for h in doc_hits if h.chunk.kind == "sentence" and h.chunk.path == item.path]
+        if query.kind in ("fact", "count") and said:
+            # Chinese word overlap cannot pick an English question's sentence: the embedder does.
+            quote = max(said, key=lambda h: h.dense).chunk.text
+            answer = Answer(text, f"{label(item)}写道:{quote}", [cite(view.doc, item, quote)], False, query.kind,
+                            focus={"items": [item.number], "paths": [item.path], "doc_id": view.doc.id})
+        else:
+            answer = view.answerer.answer(query, doc_hits)
         answer.answer = f"(Q: {text}) " + answer.answer
         return self._named(answer, view.doc)
 

@@ -48,10 +48,11 @@ CUES: dict[str, re.Pattern[str]] = {
     "count": re.compile(r"多少(?!条)|(?<!哪)几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
     "units": re.compile(
         r"配合|(?:协同|协助|参与)(?:的)?(?:部门|单位|有谁|是谁|的有)|(?:一起|一块|一道|共同)(?:来)?(?:负责|管|抓|干|做|牵头)|"
-        r"除了.{0,12}(?:还有|外)|还有谁|"
+        r"还有谁|"
         r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|(?:哪些|哪几个|几个)责任(?:单位|部门)|"
         r"责任单位有哪些|有哪些单位|(?:负责|责任|参与|配合)(?:单位|部门)(?:有哪些|是哪些|都有|有几个|都是)|"
-        r"(?:哪些|哪几个|哪几家|几个)(?:市直|市级|县直|区直|省直|相关|有关)?(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工"
+        r"(?:哪些|哪几个|哪几家|几个)(?:市直|市级|县直|区直|省直|相关|有关)?(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工|"
+        r"(?:责任|配合|参与)(?:单位|部门)[里中内]?(?:有没有|有无|包不包括|包括|包含|是否有)|在(?:责任|配合)(?:单位|部门)?(?:里|中|之内|名单)"
     ),
     "lead": re.compile(
         r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁|由哪|"
@@ -71,9 +72,11 @@ DEPARTMENT_LIST = re.compile(
     r"哪些|哪几|几条|几项|多少条|多少项|清单|列出|列一下|全部|所有|每一条|分别|任务|职责|参与|参于|涉及|什么工作|什么事|"
     r"管什么|干什么|负责什么"
 )
+# 「除了应急局还有哪些」: the units besides one, when a unit is named.
+EXCEPT = re.compile(r"除了.{0,12}(?:还有|外)")
 # 「燃气安全是不是归应急局管?」: a yes/no question about who leads; the answer names the lead.
 LEAD_YESNO = re.compile(
-    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?(?:吗|嘛|不|么)|"
+    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?\s*(?:吗|嘛|不|么)|"
     r"是\s+(?:的)?(?:吧|吗|嘛|么)"  # 「这摊子是水务局吧」, the unit's name blanked out
 )
 TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
@@ -334,8 +337,8 @@ class QuestionAnalyzer:
         if departments and item is None and (
                 _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
             return "department"
-        if CUES["units"].search(rest):
-            return "units"
+        if CUES["units"].search(rest) or (departments and EXCEPT.search(text)):
+            return "units"  # (「除了安全生产月还有什么」 names no unit: not an ask for units)
         if CUES["lead"].search(rest):
             return "lead"
         if CUES["count"].search(text):
