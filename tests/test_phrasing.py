@@ -96,6 +96,13 @@ def test_two_asks_of_one_topic_are_both_answered(service):
     assert b.kind != "units" and "防灾减灾日" in b.answer
 
 
+def test_timing_asked_as_a_choice_is_a_deadline_question(service):
+    a = service.ask("我们是一家化工企业,三维倾斜摄影那项是上半年完成还是年底完成?")
+    assert a.kind == "deadline" and a.citations[0].item == 16 and "2020年底前" in a.answer
+    b = service.ask("地质灾害的排查核查安排在汛期之前还是汛期之后?")
+    assert b.kind == "deadline" and b.citations[0].item == 32 and "汛前" in b.answer
+
+
 def test_a_ticket_context_does_not_pick_a_document_or_a_refusal(service):
     # 「去年」 and 「某某区」 in the story are not a year or a place of the document; 「热线」 is not an ask
     # for a phone number

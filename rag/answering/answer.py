@@ -538,6 +538,8 @@ class Answerer:
 
     def _list(self, t: Turn) -> Answer:
         query, hits, content = t.query, t.hits, t.content
+        if (listed := self._by_deadline(query)) is not None:  # 「写了6月底前完成的任务有哪几条」
+            return listed
         return self._or_refuse(query, hits, self.listings.term(query, content))
 
     def _or_refuse(self, query: Query, hits: list[Hit], result: Answer | Refusal) -> Answer:

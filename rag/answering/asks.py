@@ -80,6 +80,7 @@ def compares(text: str) -> bool:
 # -- tickets ------------------------------------------------------------------------------------
 QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
 SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
+SELF_INTRODUCTION = re.compile(r"^(?:我们|我|咱们|本单位|我单位|本公司|我公司)(?:是|在|这边|单位|公司|家)[^,，。;；:：]{1,20}[,，。;；]")
 SPEAKER = re.compile(r"^[^:：。?？]{2,30}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
 
 
@@ -90,6 +91,8 @@ def ticket_question(text: str) -> str:
     more than a short question. The last sentence that asks something is kept, with the sentence
     before it when the question itself names nothing (「这块文件里是谁牵头?」)."""
     body = SPEAKER.sub("", text, count=1) if not QUESTION_MARK.search(text.split(":")[0].split("：")[0]) else text
+    if (m := SELF_INTRODUCTION.match(body)) and not QUESTION_MARK.search(m.group(0)):
+        body = body[m.end():]  # 「我们是货运公司,…」: who asks, not what
     sentences: list[str] = []
     for piece in SENTENCE_END.split(body):  # 「…牵头??」: punctuation alone belongs to the sentence before
         if sentences and not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", piece):

@@ -275,12 +275,16 @@ class Library:
         docs = frozenset(chosen) if chosen else None
         # The topic words alone: cue and function words only pull toward tasks about "responsibility".
         hits = self.retriever.search(" ".join(english_topic(text)), k=3 * SEARCH_K, docs=docs)  # (the task's sentences too)
-        top = next((h for h in hits if h.chunk.path), None)
-        if top is None:
+        tasks = list(dict.fromkeys((h.chunk.doc_id, h.chunk.path) for h in hits if h.chunk.path))
+        if not tasks:
             return _refusal(text, "没有找到与问题相关的条目")
-        view = self.views[top.chunk.doc_id]
-        item = view.doc.task(top.chunk.path)
-        query = replace(view.analyzer.analyze(item.title), text=text, kind=english_kind(text), item=item.number,
+        kind = english_kind(text)
+        # Of the three nearest tasks, the first that has what is asked (a deadline): with no shared
+        # words, the embedder's order among close neighbours is all there is to go on.
+        near = [self.views[d].doc.task(p) for d, p in tasks[:3]]
+        item = next((t for t in near if kind != "deadline" or t.deadlines), near[0])
+        view = self.views[item.doc_id]
+        query = replace(view.analyzer.analyze(item.title), text=text, kind=kind, item=item.number,
                         path=item.path, section=None, departments=(), refusal=None)
         doc_hits = [h for h in hits if h.chunk.doc_id == view.doc.id]
         said = [h for h in doc_hits if h.chunk.kind == "sentence" and h.chunk.path == item.path]
