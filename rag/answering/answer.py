@@ -29,7 +29,29 @@ from rag.answering.followup import topic_residue
 from rag.answering.gate import TRACE, gate_model
 from rag.answering.listings import Listings, Refusal
 from rag.answering.listings import row as listing_row
-from rag.answering.question import CUES, FACETS, Query
+from rag.answering.question import Query
+from rag.answering.rules import (
+    AIM_WORDS,
+    ANSWER_TYPE,
+    CUES,
+    DATE_CUE,
+    DEADLINE_NAMED,
+    DOCUMENT_NOUNS,
+    FACETS,
+    GUIDING_CUE,
+    ISSUER_CUE,
+    LIST_ASK,
+    MEMBERSHIP,
+    META_CUES,
+    MIN_SUPPORT,
+    NUMBER_CUE,
+    RANK_PENALTY,
+    SECTION_LIST_CUE,
+    TIME_UNITS,
+    TITLE_CUE,
+    TITLE_NAMES_TASK,
+    WRITTEN_DATE,
+)
 from rag.indexing.chunks import header_quote
 from rag.reading.fields import counts_in
 from rag.types import Answer, Count, Document, Hit, Item
@@ -39,36 +61,7 @@ RULE_TEXT = {
     "huitong": "原文为“会同”句式,“会同”之前的单位牵头",
     "first": "责任单位中排在第一位(按公文惯例,列在首位的单位牵头)",
 }
-# A yes/no question whether a unit is among a task's units (「责任单位里有没有X」「X也在里面吧」).
-MEMBERSHIP = re.compile(r"有没有|有无|是不是|是否|在不在|包不包括|包括|包含|也在|[吗吧嘛]\s*[?？]?\s*$")
-RANK_PENALTY = 0.1  # a sentence from the second-ranked item must support the question this much better
 RULE_SHORT = {"explicit": "原文写明牵头", "huitong": "“会同”之前的单位", "first": "责任单位中列第一位"}
-TITLE_NAMES_TASK = 0.8  # a question that carries this much of a task's title is about that task
-MIN_SUPPORT = 0.34  # evidence this weak needs the question's words to be the corpus's own
-META_CUES = {
-    "发布时间": re.compile(r"发布|印发|出台|发的|发出|颁布|哪天|日期|时间"),
-    "索引号": re.compile(r"索.号|索引"),
-    "文号": re.compile(r"文号"),
-    "主题分类": re.compile(r"主题|分类"),
-    "体裁分类": re.compile(r"体裁"),
-}
-GOAL_WORDS = re.compile(r"主线|抓手|目标|重点(?=[?？]?$)|为重点")
-GUIDING_CUE = re.compile(r"总体思路|总的思路|整体思路|工作思路")
-ANSWER_TYPE = re.compile(r"(?:哪些|什么|哪几(?:个|项|种|类|样)?|哪(?:两|三|四|五)(?:个|项|种)|啥)([\u4e00-\u9fff]{2})")
-DOCUMENT_NOUNS = {"文件", "规定", "办法", "标准", "规范", "条例", "细则", "意见", "手册", "导则", "清单"}
-TIME_UNITS = ("小时", "天", "日", "个月", "年")
-# What a question about the document itself asks for, answered from the parsed header (DocInfo).
-ISSUER_CUE = re.compile(r"谁(?:发|印发|下发|制定|出)的|(?:发文|印发|发布|制发)(?:的)?(?:单位|机关|机构|部门)|"
-                        r"哪个(?:单位|部门|机关)(?:发|印发|下发|制定|出)的|(?:哪个|哪家|谁)[^,。?]{0,3}(?:发布|印发|下发)")
-DATE_CUE = re.compile(r"(?:哪天|哪一天|什么时候|何时|啥时候|几号|日期|时间)[^,。?]{0,3}(?:发|印发|下发|发布|出台|出的|成文)|"
-                      r"(?:发布|印发|成文|发文)(?:的)?(?:日期|时间)")
-NUMBER_CUE = re.compile(r"文号|发文字号|字号")
-WRITTEN_DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
-# A deadline named in the question, to list every task that has it (「6月底前完成的有哪几条」).
-DEADLINE_NAMED = re.compile(r"\d{1,2}月(?:底|中旬|上旬|下旬|\d{1,2}日)|年底|汛前|汛期前")
-LIST_ASK = re.compile(r"哪些|哪几(?:条|项|件)|有几条|多少条|列一下|都有啥")
-TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
-SECTION_LIST_CUE = re.compile(r"十项|几项重点|哪些重点工作|几个部分|哪几部分|哪几个方面|哪些方面|重点工作有哪些|重点工作是什么|重点任务")
 
 
 class Phraser(Protocol):
@@ -586,10 +579,10 @@ class Answerer:
             if sentence:
                 return Answer(query.text, f"总体思路部分:{sentence}", [_cite(doc, None, sentence)], False,
                               query.kind)
-        ranked = self._ranked(t) if GOAL_WORDS.search(query.text) else []
+        ranked = self._ranked(t) if AIM_WORDS.search(query.text) else []
         if ranked and title_match(query.retrieval_text, ranked[0]) >= TITLE_NAMES_TASK:
             return self._fact(t)  # 「居民收入和经济增长同步这个目标」: a task's own title, not the preamble
-        for word in GOAL_WORDS.findall(query.text):
+        for word in AIM_WORDS.findall(query.text):
             answer = self._preamble_clause(t, word)
             if answer:
                 return answer

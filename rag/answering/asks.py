@@ -12,30 +12,23 @@ from __future__ import annotations
 
 import re
 
-from rag.answering.question import CUES
-
-JOINERS = re.compile(r"以及|还有|和|与|跟|及|同|、|，|,|;|；|/")
-# Words that carry no target: pointers (那条), measure phrases (这两项), politeness, particles.
-FILLERS = re.compile(
-    r"请问|麻烦|帮忙|帮我|查下|查一下|问一下|想问|我们|这俩|这两(?:个|条|项|块)?|这三(?:个|条|项|块)?|两项|三项|三块|"
-    r"那(?:两|三)?(?:条|项|块|个)|这一?(?:条|项|块|个)|那一(?:条|项|块|个)|两条|这类|那类|方面|工作|"
-    r"分别|各自|各归|各由|各是|各有|各|由|哪个|的|了|呢|吗|啊|:|：|\s"
+from rag.answering.rules import (
+    COMPARED,
+    COMPARISON_WORDS,
+    CUES,
+    DISTRIBUTIVE,
+    JOINERS,
+    MIN_TARGET,
+    QUESTION_MARK,
+    SAME_CUE,
+    SELF_INTRODUCTION,
+    SENTENCE_END,
+    SPEAKER,
+    TARGET_FILLERS,
 )
-# What else a comparison says once its targets are named (「…的比,多了哪些」「…哪个截止得早」).
-COMPARISON_WORDS = re.compile(r"(?:责任|配合)?(?:单位|部门)|比起?|多了|少了|多出|哪些|哪几个|哪几家|有没有|重合|两边|都有|差在哪|差在|差别|区别|"
-                              r"一样|相同|不同|有啥|是不是|同一个|[?？。!！]")
+
 # The phrase each sub-question asks with: the kind's own cue, so the reader sees the same ask.
 ASK_PHRASE = {"lead": "由谁牵头?", "units": "的配合单位有哪些?", "deadline": "什么时候完成?"}
-# A question about several targets says so (分别, 各, 一样吗, 哪个早, 这两项 …); a plain list of
-# examples (「医院、车站、商场这些人多的地方」) describes one target.
-DISTRIBUTIVE = re.compile(r"分别|各自|各[归由是有]|一样|相同|不同|同一|区别|差别|差在|哪个[^,，。?？]{0,4}?(?:早|晚|先|后|截止)|谁先|先后|"
-                          r"这两|这俩|这三|两项|三项|两条|三条|两块|三块|多了|少了|多出|重合|两边|比")
-# What a comparison compares when its own wording is not a kind's cue (「责任单位差在哪」「哪个先到期」).
-COMPARED = (("units", re.compile(r"责任单位|配合单位|单位|部门")),
-            ("deadline", re.compile(r"到期|期限|截止|时限|先|早|晚")),
-            ("lead", re.compile(r"牵头")))
-SAME_CUE = re.compile(r"一样|相同|同一|不同|区别|差别|有啥不一样")
-MIN_TARGET = 2
 
 
 def split_asks(text: str, kind: str) -> list[str] | None:
@@ -68,7 +61,7 @@ def split_target(sub: str, kind: str) -> str:
 
 
 def _targets(text: str) -> list[str]:
-    pieces = [FILLERS.sub("", p) for p in JOINERS.split(text)]
+    pieces = [TARGET_FILLERS.sub("", p) for p in JOINERS.split(text)]
     return [p for p in pieces if len(re.findall(r"[\u4e00-\u9fff]", p)) >= MIN_TARGET]
 
 
@@ -78,10 +71,6 @@ def compares(text: str) -> bool:
 
 
 # -- tickets ------------------------------------------------------------------------------------
-QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
-SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
-SELF_INTRODUCTION = re.compile(r"^(?:我们|我|咱们|本单位|我单位|本公司|我公司)(?:是|在|这边|单位|公司|家)[^,，。;；:：]{1,20}[,，。;；]")
-SPEAKER = re.compile(r"^[^:：。?？]{2,30}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
 
 
 def ticket_question(text: str) -> str:
@@ -115,5 +104,5 @@ def ticket_question(text: str) -> str:
 def _topic_chars(text: str) -> str:
     for cue in CUES.values():
         text = cue.sub("", text)
-    text = QUESTION_MARK.sub("", FILLERS.sub("", text))
+    text = QUESTION_MARK.sub("", TARGET_FILLERS.sub("", text))
     return "".join(re.findall(r"[\u4e00-\u9fff]", re.sub(r"文件|这块|这一块|那块|里面|里|规定|要求|说", "", text)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answering.rules import UNITS_LEAD_IN
 from rag.types import Citation, Document, Item
 
 
@@ -45,7 +46,6 @@ def label(item: Item) -> str:
 
 
 ITEM_TEXT_LIMIT = 600  # characters of a task shown in full; a longer one is cut at a sentence end
-UNITS_LEAD_IN = re.compile(r"[（(【\[]?\s*(?:责任单位|牵头单位|责任部门|牵头部门)?\s*[:：]?\s*$")
 
 
 def item_body(item: Item) -> str:

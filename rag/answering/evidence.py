@@ -4,26 +4,20 @@ supports it. Pure functions over text; no index, no model."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from rag.indexing.lexical import STOPWORDS
+from rag.answering.rules import (
+    A_NOT_A,
+    FUNCTION_CHARS,
+    GENERIC_TITLE_WORDS,
+    LONG_STOPWORDS,
+    NON_CONTENT,
+    SENTENCE_WEIGHT,
+    TITLE_VERBS,
+    TITLE_WEIGHT,
+)
 from rag.types import Hit, Item
-
-# Words that open an item title but say nothing of its topic (加强, 完善 …).
-TITLE_VERBS = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
-# Title words that name no topic (强化信息安监建设 is about 信息安监, not 建设).
-GENERIC_TITLE_WORDS = frozenset({"建设", "工作", "安全", "机制", "体系", "力度", "作用", "设建"})
-NON_CONTENT = re.compile(r"[\s\W_0-9a-zA-Z]")
-
-
-FUNCTION_CHARS = frozenset("的了是在和与及或由把被对将为从向于等这那也都还就吗呢吧啊呀嘛哦么谁哪啥几个各其该之所而则但并且又再很最更去来做搞弄有要样跟")
-A_NOT_A = re.compile(r"([办搞能会要是有管做干行对用算需可该给让])不\1")  # 办不办, 能不能: yes or no, no topic
-# Spoken fillers that carry no topic: 「液化气里头掺的是啥东西」「那个提法原话怎么说的」; 今年 is the
-# document's own year.
-FILLERS = frozenset("里头 里面 东西 来着 原话 提法 说法 怎么说 叫什么 叫啥 那边 这边 那块 这块 哪块 玩意 今年".split())
-LONG_STOPWORDS = sorted((w for w in STOPWORDS | FILLERS if len(w) >= 2), key=len, reverse=True)
 
 
 def content_text(text: str, remove: list[str] = ()) -> str:
@@ -116,10 +110,6 @@ def _near_copy(word: str, text: str) -> bool:
     return any(
         sum(a != b for a, b in zip(word, text[i : i + n], strict=True)) == 1 for i in range(len(text) - n + 1)
     )
-
-
-TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
-SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence (or two) that covers it best
 
 
 def best_window(content: str, sentences: Sequence[str], weights: Mapping[str, float] | None = None) -> float:

@@ -19,38 +19,28 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.answering.question import CUES, ITEM_REF, ITEM_REF_BARE, Query
+from rag.answering.question import Query
+from rag.answering.rules import (
+    AMONG,
+    CARRY_KINDS,
+    CONTENTS,
+    CUES,
+    ELLIPSIS,
+    FILLER,
+    ITEM_ASK,
+    ITEM_PRONOUN,
+    ITEM_REF,
+    ITEM_REF_BARE,
+    ORDINAL,
+    PRONOUN,
+    RELATIVE,
+    TALK,
+    THAT_UNIT,
+)
 from rag.indexing.lexical import STOPWORDS
 from rag.reading.fields import chinese_number
 
 LOOKBACK = 4  # turns searched for the thing a follow-up points back to
-
-PRONOUN = re.compile(
-    r"它们?|这一?条|该条|此条|本条|这一?项|该项|此项|这个|这件事|这块|这方面|这里|其中|上述|上面那|刚才|前面那|"
-    r"(?<!文件)里面|里头|当中"
-)
-# Pronouns that can only mean an item (not a department): 这条, 该项 …
-ITEM_PRONOUN = re.compile(r"这一?条|该条|此条|本条|这一?项|该项|此项")
-RELATIVE = re.compile(r"(上|下|前|后)一?(?:条|项)")
-# Opening or closing words that mark a question as continuing the previous one.
-ELLIPSIS = re.compile(r"^(?:那|那么|那如果|还有|另外|再问一下|再问|然后|接着)|呢\s*[??]?\s*$")
-# Asks for an item's content: keeps a question's own kind (那第二十四条讲什么呢?).
-ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|具体内容|主要内容|原文|全文|说了什么|写了什么|是什么")
-# Words that carry no topic: what is left after them says whether a question names a topic.
-FILLER = re.compile(
-    r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|还有|另外|其他|别的|其余|然后|接着|"
-    r"再问|问一下|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
-    r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
-)
-CARRY_KINDS = ("lead", "units", "deadline", "count")
-# 「其中第二个」「第四个谁负责」: a position in the list the last answer gave (个, or 其中 before 第N条/项).
-ORDINAL = re.compile(r"第([一二三四五六七八九十两0-9]{1,3})个|其中第([一二三四五六七八九十两0-9]{1,3})(?:条|项)")
-# 「这个部门还负责哪些」: the unit of the task just discussed.
-THAT_UNIT = re.compile(r"(?:这|该|那)(?:个|家)?(?:部门|单位|局)|它还|他们还")
-# 「市林业局也在里面吧」: is a unit among the task's units.
-AMONG = re.compile(r"里面|里头|在内|也在|在不在|有没有它|有它")
-# 「包括哪些条目」 after a section: its tasks.
-CONTENTS = re.compile(r"包括|包含|有哪些条|哪几条|哪些条目|都有哪些|具体条目")
 
 
 @dataclass(frozen=True)
@@ -106,12 +96,6 @@ def last_kind(history: list[dict[str, Any]]) -> str | None:
         if kind and kind != "out_of_scope":
             return kind
     return None
-
-
-# Words of the conversation itself, not of a topic: pointers back (上面说的, 另一个), ordinals into a
-# list (第二个), a correction (不是这个, 我问的是) and the verbs that ask for content (怎么写, 干嘛).
-TALK = re.compile(r"上面|上文|前面|刚才|另一(?:个|条|项)|第[一二三四五六七八九十两0-9]{1,3}个|不是|我(?:问|说)的?|"
-                  r"(?:说|写|讲|提)的|怎么(?:写|说|讲)|干(?:嘛|啥|什么)|做(?:什么|啥)|搞(?:什么|啥)")
 
 
 def topic_residue(text: str, departments: tuple[str, ...] = ()) -> str:

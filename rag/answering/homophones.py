@@ -5,7 +5,6 @@ words) and the words the question reader's cues are made of."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
@@ -13,10 +12,9 @@ from functools import cached_property, lru_cache
 import jieba
 from pypinyin import lazy_pinyin
 
-# The words questions ask with (the cues of question.py are built from them).
-ASK_WORDS = ("牵头", "配合", "负责", "责任", "单位", "部门", "完成", "时限", "截止", "期限", "重点", "哪些", "什么时候")
+from rag.answering.rules import ASK_WORDS, LATIN_WORD
+
 LONGEST = 8
-LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{4,}(?![A-Za-z])")  # pinyin typed for a word (shorter: too ambiguous)
 
 
 class Homophones:

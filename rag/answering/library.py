@@ -8,74 +8,49 @@ question can only be resolved by a document it does not name (a clarify answer, 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from rag.answering.answer import Answerer, title_quote
-from rag.answering.asks import (
-    ASK_PHRASE,
-    DISTRIBUTIVE,
-    QUESTION_MARK,
-    compared_kind,
-    compares,
-    split_asks,
-    split_target,
-    ticket_question,
-)
+from rag.answering.asks import ASK_PHRASE, compared_kind, compares, split_asks, split_target, ticket_question
 from rag.answering.citations import cite, label
-from rag.answering.english import (
-    ENGLISH_FOLLOW_UP,
-    ENGLISH_UNSTATED,
-    LETTERS,
-    english_kind,
-    english_topic,
-    is_english,
-    mixed_to_chinese,
-)
+from rag.answering.english import ENGLISH_FOLLOW_UP, english_kind, english_topic, is_english, mixed_to_chinese
 from rag.answering.evidence import bigrams, title_match
-from rag.answering.followup import (
-    ELLIPSIS,
-    ITEM_ASK,
-    PRONOUN,
-    TALK,
-    anchor_of,
-    resolve_follow_up,
-    topic_residue,
-)
+from rag.answering.followup import anchor_of, resolve_follow_up, topic_residue
 from rag.answering.homophones import Homophones
-from rag.answering.question import CUES, QuestionAnalyzer, clean_question
+from rag.answering.question import QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
-from rag.answering.scope import DOCUMENT_LIST, Scope, Scoper, newest_first
+from rag.answering.rules import (
+    CLAUSE,
+    CORRECTION,
+    CUES,
+    DIFFERENCE,
+    DISTRIBUTIVE,
+    DOCUMENT_LIST,
+    ENGLISH_UNSTATED,
+    FACT_KINDS,
+    FOLLOW_KINDS,
+    FOLLOW_SHAPE,
+    GROUP_MARGIN,
+    LETTERS,
+    NARROW,
+    ORDER,
+    OVERLAP,
+    PATH_REF,
+    QUESTION_MARK,
+    RESOLVED_BY_DOCUMENT,
+    SWAP,
+    TASK_COUNT,
+    YEAR_SLOT,
+)
+from rag.answering.scope import Scope, Scoper, newest_first
 from rag.reading.departments import Directory
 from rag.reading.fields import deadline_order
 from rag.types import Answer, Citation, Document, Item
 
 SEARCH_K = 30
 CANDIDATE_DOCS = 4  # documents, taken from the top hits, that a topic question is put to
-GROUP_MARGIN = 0.15  # another document's answer joins when its support is this close to the best
-RESOLVED_BY_DOCUMENT = ("item", "section")
-FACT_KINDS = ("lead", "units", "deadline", "count")
-FOLLOW_KINDS = (*FACT_KINDS, "fact", "item")  # asks that need a task to be about
-# What makes a question a follow-up: a pointer back, an opening or closing that continues, words of
-# the conversation itself (「第二个」「不是这个」「上面说的」), an ask for a task's text (「原文怎么写的」).
-FOLLOW_SHAPE = re.compile("|".join((PRONOUN.pattern, ELLIPSIS.pattern, TALK.pattern, ITEM_ASK.pattern, r"^(?:还|其中)|那个")))
-# What a comparison of units or deadlines asks: the overlap, the difference, the order.
-OVERLAP = re.compile(r"重合|重叠|共同|都有|交叉")
-DIFFERENCE = re.compile(r"多了|少了|多出|差在|差别|区别|不同|不一样")
-ORDER = re.compile(r"哪个|谁先|先后|早|晚")
-CLAUSE = re.compile(r"[,，?？;；。]+")
-NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
-# 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
-SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:呢|吗|的呢)?[?？]?$")
-YEAR_SLOT = re.compile(r"(?:19|20)\d\d\s*年")
-# 「不是这个,我问的是燃气」: a correction names the target it meant.
-CORRECTION = re.compile(r"^(?:不是|不对)[^,，。]{0,6}[,，。\s]*(?:我)?(?:问|说|想问|要问|找)?(?:的)?是(.{2,})$")
-# 「一共列了多少项任务」: the number of tasks in the document, when nothing else is asked about.
-TASK_COUNT = re.compile(r"^(?:[\s的里中,，]|这份|该|本|文件)*(?:一共|总共|共)?(?:列了|有|安排了|部署了|包括|分了)?(?:多少|几)(?:项|条|个)(?:重点)?(?:任务|工作|事项)?[?？]?$")
-# A numbering path as documents write it: 五（五）, 三（二）5, 二3 (questions come width-normalised: (五)).
-PATH_REF = re.compile(r"[一二三四五六七八九十]{1,3}(?:[（(][一二三四五六七八九十]{1,3}[)）])?[0-9]{0,2}")
 
 
 def analyzer_for(docs: list[Document], directory: Directory) -> QuestionAnalyzer:

@@ -10,14 +10,8 @@ from dataclasses import dataclass, field
 from rag.answering.citations import cite, item_body, label, ref
 from rag.answering.citations import shown_name as display_name
 from rag.answering.question import Query
+from rag.answering.rules import CO_ASKED, LEADS_ONLY, NOT_ASKED, WHO, WHO_LEADS
 from rag.types import Answer, Document, Item
-
-LEADS_ONLY = re.compile(r"牵头|挑头|主抓|领头|带头")
-WHO_LEADS = re.compile(r"(?:谁|哪个|哪家|每项|各项|分别)[^,，。?？]{0,3}(?:牵头|挑头|主抓|领头|带头)")
-CO_ASKED = re.compile(r"配合|协同|参与")
-# A part the asker leaves out: 「配合的就不用说了」「不用列配合的」.
-NOT_ASKED = re.compile(r"[^,，。?？;；]{0,8}?(?:就|都|可以)?(?:不用|不必|不需要|无需|别)(?:再)?(?:说|列|提|讲|管|写)了?[^,，。?？;；]{0,6}")
-WHO = re.compile(LEADS_ONLY.pattern + r"|谁|哪个部门|哪些部门|哪个单位|哪些单位|责任单位")
 
 
 def row(item: Item, role: str | None = None) -> dict[str, object]:

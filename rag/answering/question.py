@@ -10,128 +10,38 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from rag.answering.rules import (
+    CHITCHAT,
+    CUES,
+    DEPARTMENT_ASK,
+    DEPARTMENT_LIST,
+    EXCEPT,
+    FACETS,
+    GENERIC_TITLE_GRAMS,
+    GOAL_WORDS,
+    HEADING_COMMON,
+    INTERROGATIVE,
+    ITEM_REF,
+    ITEM_REF_BARE,
+    ITEM_REF_LOOSE,
+    LAST_ITEM,
+    LAST_SECTION,
+    LEAD_YESNO,
+    NA_FOR_NA,
+    OTHER_ISSUER,
+    RELATIVE_YEAR,
+    SECTION_REF,
+    SECTION_WORD,
+    SECTION_WORD_STRONG,
+    TITLE_VERB,
+    UNKNOWN_UNIT,
+    YEAR,
+)
 from rag.errors import BadQuestion
 from rag.reading.departments import Directory
 from rag.reading.fields import chinese_number
 
 MAX_QUESTION_CHARS = 500
-
-ITEM_REF = re.compile(r"第\s*([0-9]{1,3}|[一二三四五六七八九十两]{1,4})\s*(?:条|项|点|款|个条目)")
-ITEM_REF_BARE = re.compile(r"(?<![0-9第.])([0-9]{1,3})\s*(?:条|项)(?![件])")
-SECTION_REF = re.compile(
-    r"第\s*([一二三四五六七八九十]{1,3}|[0-9]{1,2})\s*(?:大)?(?:部分|方面|板块|章|节|大项|块)"
-)
-ITEM_REF_LOOSE = re.compile(r"第\s*([0-9]{1,3}|[一二三四五六七八九十两]{1,4})(?![0-9一二三四五六七八九十两年月日天届次批个])")
-LAST_ITEM = re.compile(r"最后一条|最后一项|末条|最末一条")
-LAST_SECTION = re.compile(r"最后一(?:个)?(?:部分|方面|板块|大项)")
-SECTION_WORD = re.compile(r"(?:那|这|哪)一?(?:个)?大?(?:部分|板块|项|块)|部分(?:有|包括|讲|是|下面)")
-# Words that can only mean a section (「这块」 may be just a topic: 「燃气这块谁管」).
-SECTION_WORD_STRONG = re.compile(r"(?:那|这|哪)一?(?:个)?(?:大?部分|板块|大块|大项)|部分(?:有|包括|讲|是|下面)")
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
-RELATIVE_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|下年度|上年度|往年|历年")
-UNKNOWN_UNIT = re.compile(
-    r"(?:市|省|县|区)?([\u4e00-\u9fff]{2})(?:局|厅|委员会)(?!长)"  # 局长 is a person
-    r"|市([\u4e00-\u9fff]{2,3})办(?:公室)?(?![法理事好])"  # 市人防办; 怎么办 has no 市 before it
-    r"|(?:市|省|县|区)([\u4e00-\u9fff]{2,4})(?:中心|支队|大队|总队)"  # 市疾控中心: a level before it
-)
-
-CUES: dict[str, re.Pattern[str]] = {
-    "meta": re.compile(
-        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|发出|出的|出来|印发|公布|出台|下发|颁布)|发的文|印发(?:的)?(?:时间|日期)|索引号|文号|"
-        r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号|索引|"
-        r"谁(?:发|印发|下发|制定)的|(?:发文|印发|发布)(?:单位|机关|机构)|哪个(?:单位|部门|机关)(?:发|印发|下发)的"
-    ),
-    "deadline": re.compile(
-        r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
-        r"时间要求|最晚|deadline|日期前|哪个月|什么时间|要在.{0,4}前|有时间要求|限期|几号|几月几日|哪一天|截[止至]日期|"
-        # timing asked as a choice: 「是汛期前还是汛期后」「上半年还是下半年」「夏季还是冬季」
-        r"(?:前|后|上半年|下半年|年底|年初|季|月)[^,，。?？]{0,8}还是|还是[^,，。?？]{0,8}(?:前|后|上半年|下半年|年底|年初|季|月)"
-    ),
-    "count": re.compile(r"多少(?!条)|(?<!哪)几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
-    "units": re.compile(
-        r"配合|(?:协同|协助|参与)(?:的)?(?:部门|单位|有谁|是谁|的有)|(?:一起|一块|一道|共同)(?:来)?(?:负责|管|抓|干|做|牵头)|"
-        r"还有谁|"
-        r"还有哪(?:些|个|家)(?:部门|单位)?|都有谁|都是谁|都有哪些(?:部门|单位)|(?:哪些|哪几个|几个)责任(?:单位|部门)|"
-        r"责任单位有哪些|有哪些单位|(?:负责|责任|参与|配合)(?:单位|部门)(?:有哪些|是哪些|都有|有几个|都是)|"
-        r"(?:哪些|哪几个|哪几家|几个)(?:市直|市级|县直|区直|省直|相关|有关)?(?:部门|单位|机构)|责任单位(?:有|是|都|列)|责任部门|分工|"
-        r"(?:责任|配合|参与)(?:单位|部门)[里中内]?(?:有没有|有无|包不包括|包括|包含|是否有)|在(?:责任|配合)(?:单位|部门)?(?:里|中|之内|名单)"
-    ),
-    "lead": re.compile(
-        r"牵头|挑头|领头|带头|主抓|主管|主责|主导|归谁|归哪|谁|由哪|"
-        r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构|局|口子|科室|口)|第一责任|负总责|(?:哪家|哪个|哪一家)[^,。?]{0,4}负责"
-    ),
-    "list": re.compile(
-        r"哪些条|哪几条|哪些条目|条目有哪些|条目都有|哪几项工作|哪些工作|有几条|多少条|一共几条|共几条|列出|所有条目|全部条目|"
-        r"哪些地方提|哪些段落|在哪几|出现在|出现过|几条里|列全|(?:有关|相关|涉及)的条|找出来|都找|提到了?.{0,12}的(?:有|是)|列一下条目|列个清单|哪些领域|哪些行业"
-    ),
-    "overview": re.compile(
-        r"总体思路|总的思路|整体思路|指导思想|总目标|目标|十项|重点工作|重点任务|主要任务|概况|概述|"
-        r"主要内容|主要讲|总共几部分|几个部分|哪几部分|哪几个方面|主线|抓手|以什么为重点"
-    ),
-}
-GOAL_WORDS = re.compile(r"总体思路|指导思想|总目标|目标|主线|抓手|以什么为重点")
-DEPARTMENT_LIST = re.compile(
-    r"哪些|哪几|几条|几项|多少条|多少项|清单|列出|列一下|全部|所有|每一条|分别|任务|职责|参与|参于|涉及|什么工作|什么事|"
-    r"管什么|干什么|负责什么"
-)
-# 「除了应急局还有哪些」: the units besides one, when a unit is named.
-EXCEPT = re.compile(r"除了.{0,12}(?:还有|外)")
-# 「燃气安全是不是归应急局管?」: a yes/no question about who leads; the answer names the lead.
-LEAD_YESNO = re.compile(
-    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?\s*(?:吗|嘛|不|么)|"
-    r"是\s+(?:的)?(?:吧|吗|嘛|么)"  # 「这摊子是水务局吧」, the unit's name blanked out
-)
-TITLE_VERB = re.compile(r"^(?:加强|强化|完善|加大|突出|坚持|全面|切实|严格|及时|着力|深入|推进|扎实|加快)")
-GENERIC_TITLE_GRAMS = frozenset("建设 工作 安全 力度 机制 体系 作用 设建 整治 其他 行业 领域 重点 制度 任务".split())
-# What is left of a department question once the name is gone: 「负责哪些工作」「涉及几条」「挂了多少活」,
-# with emphasis (自己牵头的) and the document named by its genre (这份要点里)…
-DEPARTMENT_ASK = re.compile("|".join(sorted(
-    """哪些 什么 几条 多少条 哪几条 哪几项 几项 涉及 涉及到 牵涉 牵涉到 牵扯 牵扯到 参与 配合 牵头 挑头 主抓 领头 带头 负责 承担 管 干 做 搞 职责 任务
-    工作 事 事情 活 条目 是责任单位 责任单位 责任 单位 一共 总共 共 列出来 列出 都列 列一下 全部 所有 出现 名字 在 里 中 的 了 吗 呢 啊
-    都 些 有 要 哪 请问 一下 我 想 知道 文件 里面 这个 那边 这边 那 还 是 条 几 多少 该 个 啥 呀 么 需要 具体 主要 方面 安全生产
-    相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来 点名 提到 提及
-    写到 写了 口子 那块 这块 挂 挂了 挂名 自己 本身 单独 独自 这份 那份 份""".split(), key=len, reverse=True))
-    + r"|(?:文件|要点|方案|意见|通知|计划|清单|分工)")  # the document it is asked in, by its genre word
-CHITCHAT = re.compile(
-    r"^(?:你好|您好|嗨|hi|hello|谢谢|多谢|再见|拜拜|早上好|晚上好|你是谁|你叫什么|在吗)|笑话|天气(?:怎么样|如何|好吗|预报)|"
-    r"(?:今天|明天|最近)(?:的)?天气|吃饭了|唱首歌|讲个故事|"
-    r"帮我写|帮忙写|写一份|写一篇|写个|起草一份|翻译"
-)
-OTHER_ISSUER = re.compile(r"(国务院|国家|应急管理部|省政府|省委|省应急管理厅|[\u4e00-\u9fff]{1,4}(?:部|省|厅))(?:的)?(?:20\d\d年)?(?:的)?(?:安全生产)?工作要点")
-FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    # asked-for facet -> (cue in the question, evidence the source must contain)
-    # An amount asked for, not a budget word inside a name (一般公共预算收入 is a topic).
-    "money": (re.compile(r"多少钱|(?:预算|经费|资金|投资|投入|拨款|拨了|费用|花了|补贴|补助)[^,。?]{0,4}(?:多少|几)|"
-                         r"(?:多少|几)[^,。?]{0,4}(?:资金|经费|预算|投资|拨款|补贴)|奖[^,。?]{0,3}(?:多少|几)|"
-                         r"万元|亿元|(?:预算|经费|资金|费用)(?:是|有)?(?:多大|怎么算)"),
-              re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
-    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
-               re.compile(r"(?:同志|先生|女士)")),
-    "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
-                re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
-    "statistic": (re.compile(r"死了多少|死亡多少|伤亡(?:多少|情况|人数)|事故起数是多少|多少起|几起|发生了多少|"
-                             r"死亡人数是多少|多少人死|受伤多少|现在有多少|已经(?:有|成立了?)多少|"
-                             r"(?:追责|问责|处理|处分|判刑)了?多少人"),
-                  re.compile(r"\d+\s*(?:起|人死亡|名)")),
-    "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
-                re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
-    "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|(?<!国)家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
-                         r"(?:具体|分别)?是哪几(?:家|座|所)|"
-                         r"哪(?:一|几)?家[\u4e00-\u9fff]{0,4}(?:公司|企业|厂)|"
-                         r"企业名单|(?<!黑)名单"),
-              re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
-    "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方|"
-                            r"哪几个(?:县区|县|区|乡镇|街道)"),
-                 re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
-    # When something starts (开工, 进驻, 举行): the documents set deadlines, rarely start dates.
-    "start": (re.compile(r"(?:几月份?|哪个月|什么时候|哪天|何时|啥时候)(?:开工|开始|启动|进驻|举行|召开|搞|开展)(?!完|好|定|成|到位)"),
-              re.compile(r"(?:\d{1,2}月|月份)[^,。;]{0,6}(?:开始|启动|开工|举行|召开|开展)|\d{1,2}月起")),
-    # A month asked for: a deadline of 年内 does not give one (年底 does: December).
-    "month": (re.compile(r"几月份?|哪个月|什么月份|哪月"),
-              re.compile(r"\d{1,2}月|[一二三四五六七八九十]{1,2}月|月底|年底")),
-    "law_article": (re.compile(r"(?:条例|法|规定|办法|细则|意见)(?:的)?第几条|(?:条例|法|规定|办法|细则)(?:里|中)?(?:是)?怎么规定"),
-                    re.compile(r"第[0-9一二三四五六七八九十]+条")),
-}
 
 
 @dataclass(frozen=True)
@@ -156,11 +66,6 @@ class Query:
 def load_synonyms() -> dict[str, list[str]]:
     raw = json.loads(resources.files("rag.data").joinpath("synonyms.json").read_text("utf-8"))
     return {k: v for k, v in raw.items() if not k.startswith("_")}
-
-
-# 「燃气那个部门牵头」: 那 typed for 哪 where the question has no other question word.
-INTERROGATIVE = re.compile(r"谁|哪|什么|啥|几|多少|吗|么|呢|是否|是不是|有没有|能否|怎|如何|[?？]")
-NA_FOR_NA = re.compile(r"那(?=个|些|家|几|条|项|位|种|类|天|年|一(?:个|项|条|家))")
 
 
 def _question_na(text: str) -> str:
@@ -379,9 +284,6 @@ def _overlap(text: str, title: str) -> float:
     """Share of a heading's bigrams the text uses; generic words (工作, 安全) do not count as use."""
     grams = {title[i : i + 2] for i in range(len(title) - 1)} - {",,"}
     return len({g for g in grams - GENERIC_TITLE_GRAMS if g in text}) / max(1, len(grams))
-
-
-HEADING_COMMON = frozenset("坚持 安全 全生 生产 水平 提高 提升 强化 推进 扎实 完善".split())
 
 
 def _shared_topic(text: str, heading: str) -> int:

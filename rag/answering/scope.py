@@ -14,44 +14,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from rag.types import Document
-
-GENRE = r"(?:文件|要点|方案|意见|通知|计划|清单|分工|分解|规划|办法|措施|报告)"
-# A year that dates a document, not a deadline inside one (2021年6月底前, 2021年底).
-DOC_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年(?:度)?(?![0-9一二三四五六七八九十]+月|底|内|初|中|末|前|起|以来)")
-RELATIVE_YEARS = {"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "上年度": -1, "前年": -2, "明年": 1, "下一年": 1,
-                  "下年度": 1}
-RELATIVE_YEAR = re.compile("|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)))
-DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,6})[〔\[(（【]\s*((?:19|20)\d\d)\s*[〕\])）】]\s*(\d{1,4})\s*号")
-# 「…的那个文件里」「要点中」: once the document is known, the words that pointed at it say nothing more.
-IN_DOCUMENT = re.compile(r"(?:的)?(?:那|这)?(?:个|份|一份)?(?:文件|要点|方案|意见|通知|计划|清单)(?:里面|里头|里|中|上)(?:的)?|"
-                         r"^(?:的)?(?:那|这)?(?:个|份)?(?:文件|要点|方案)(?:里面|里|中)?")
-QUOTED_TITLE = re.compile(r"《([^》]{2,60})》")
-# What follows a body's name when the body is named as the document's author, not as a unit at work.
-AUTHOR_TAIL = (rf"(?:的|发的|印发的|下发的|出的|制定的)?(?:那|这)?(?:个|份|一份)?\s?(?:(?:19|20)\d\d年(?:度)?)?(?:的)?"
-               rf"(?:(?![在里中有是负管做抓])[\u4e00-\u9fff]){{0,8}}?{GENRE}")
-CONTRACTIONS = (("人民政府", "政府"), ("安全生产委员会", "安委会"), ("委员会办公室", "委办"), ("办公室", "办"),
-                ("办公厅", "办"))
-COMPARE = re.compile(r"还是[^,，。?？]{0,20}(?:吗|么|嘛|不)|变了|变化|调整|换了|改了|一样吗|一样不|一样么|相同|不同|区别|差别|"
-                     r"[和跟与比同]去年|[和跟与比同]上一?年|两年|这两份|对比|比较")
-OTHER_BODY = r"(国务院|国家[\u4e00-\u9fff]{0,6}(?:局|部|委)|[\u4e00-\u9fff]{2,6}部|省政府|省委|[\u4e00-\u9fff]{2,5}厅)"
-# 「这份文件」「该文件」: a document the question cannot name.
-THIS_DOCUMENT = re.compile(r"(?:这|该|此|本)(?:个|份|一份)?(?:文件|文|要点|方案|意见|通知|计划|清单)")
-DOCUMENT_LIST = re.compile(
-    r"(?:哪些|哪几(?:份|个|篇)|几份|多少份|几个|什么)(?:是)?[^,，。?？]{0,6}?(?:的)?(?:政策)?(?:文件|文档)(?!里|中|的)|"
-    r"(?:文件|文档)(?:库)?(?:里|中)?(?:有哪些|都有哪些|有几份|有多少|列表|目录|清单)|(?:文件|文档)[^,，。?？]{0,3}(?:都)?列(?:一下|出来|出)|"
-    r"(?:收录|收了|存了|有)(?:哪些|什么|几份)(?:文件|文档)|(?:有|是)(?:哪几份|几份|多少份)|有没有[^,，。?？]{0,10}?(?:文件|文档)"
+from rag.answering.rules import (
+    AUTHOR_TAIL,
+    BARE_PLACE_END,
+    COMPARE,
+    CONTRACTIONS,
+    DOC_NUMBER,
+    DOC_YEAR,
+    DOCUMENT_LIST,
+    GENRE,
+    IN_DOCUMENT,
+    MENTIONED_PLACE,
+    OTHER_BODY,
+    PLACE_LIKE,
+    QUOTED_TITLE,
+    RELATIVE_YEAR_WORD,
+    RELATIVE_YEARS,
+    STEM_END,
+    THIS_DOCUMENT,
+    TITLE_PLACE,
+    UNIT_AFTER,
 )
-# 「秦皇岛开发区」「秦皇岛市…」: the place a document without a parsed place names itself by.
-MENTIONED_PLACE = re.compile(r"(?<![各全本我该这那哪每市县区省])([\u4e00-\u9fff]{2,3})(?=开发区|新区|经开区)")
-# 「湖州那份…」「运城的文件」: a place without its 市 only where nothing follows that makes it a word
-# of its own (示范社区 is not 示范区; 示例县 is not 示例市).
-STEM_END = r"(?=的|那|这|份|年|[0-9]|[,，。?？\s]|$)"
-BARE_PLACE_END = r"(?=的|那|这|份|年|[0-9]|[,，。?？\s]|$|市|开发区|新区)"  # 秦皇岛 of 秦皇岛开发区
-TITLE_PLACE = re.compile(r"(?<![各全本该这那每])((?:(?![省市县区的关于年])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=人民政府|政府|安委|应急|[\u4e00-\u9fff])")
-UNIT_AFTER = re.compile(r"(?:市|区|县|新区|开发区)?[\u4e00-\u9fff]{0,8}(?:局|委|办|厅|队|中心|委员会|管委)")
-# 「示例县的…」「唐山市今年…」: a place named like one; the corpus decides whether it holds it.
-PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每有没是])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
+from rag.types import Document
 
 
 @dataclass(frozen=True)
@@ -215,7 +199,7 @@ class Scoper:
         return year
 
     def _this_year_note(self, text: str, pool: list[Document]) -> str:
-        m = RELATIVE_YEAR.search(text)
+        m = RELATIVE_YEAR_WORD.search(text)
         if m and RELATIVE_YEARS[m.group(0)] == 0 and (year := self._relative(m.group(0), pool)) != self.today.year:
             return f"(没有{self.today.year}年的文件,“{m.group(0)}”按最新的{year}年文件回答。)"
         return ""
@@ -254,7 +238,7 @@ class Scoper:
         pattern = strong if strong.search(text) else DOC_YEAR
         years = [int(y) for y in pattern.findall(text)]
         rest = pattern.sub("", text)
-        for m in RELATIVE_YEAR.finditer(text):
+        for m in RELATIVE_YEAR_WORD.finditer(text):
             years.append(self._relative(m.group(0), pool))
             rest = rest.replace(m.group(0), " ")
         if not years:
@@ -264,7 +248,7 @@ class Scoper:
 
     def _by_document_year(self, text: str, pool: list[Document]) -> tuple[str, str, set[str]] | None:
         """A year (or 今年, 去年 …) only where a document word follows it: 「去年的要点里」."""
-        joined = re.compile(rf"(?:{DOC_YEAR.pattern}|({RELATIVE_YEAR.pattern}))(?=(?:的|那份|那个)?[\u4e00-\u9fff]{{0,8}}?{GENRE})")
+        joined = re.compile(rf"(?:{DOC_YEAR.pattern}|({RELATIVE_YEAR_WORD.pattern}))(?=(?:的|那份|那个)?[\u4e00-\u9fff]{{0,8}}?{GENRE})")
         m = joined.search(text)
         if m is None:
             return None
