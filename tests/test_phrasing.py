@@ -103,6 +103,29 @@ def test_timing_asked_as_a_choice_is_a_deadline_question(service):
     assert b.kind == "deadline" and b.citations[0].item == 32 and "汛前" in b.answer
 
 
+def test_deadlines_in_a_period_are_listed(service):
+    quarter = service.ask("二季度要完成哪些工作?")
+    assert quarter.kind == "list" and sorted(c.item for c in quarter.citations) == [6, 38, 47]
+    april = service.ask("4月份有没有必须完成的任务?")
+    assert [c.item for c in april.citations] == [6] and "4月25日前" in april.answer
+
+
+def test_a_unit_asked_about_is_what_a_follow_up_points_back_to(service):
+    _, member, listing = _turns(service, "燃气由谁牵头?", "市公安局在里面吗", "那它还负责哪些")
+    assert member.answer.startswith("有:市公安局是配合单位")
+    assert listing.kind == "department" and "市公安局参与的工作" in listing.answer
+    _, lead = _turns(service, "市水务局参与了哪些工作?", "其中旅游那条谁牵头")
+    assert lead.kind == "lead" and lead.citations[0].item == 24
+    # a unit named without the two characters before its suffix (市场局 of 市场监管局)
+    only = service.ask("市场局,只看它牵头的")
+    assert only.kind == "department" and "市市场监管局)牵头的工作共1条:第27条" in only.answer
+
+
+def test_a_phrase_the_question_quotes_finds_the_task_that_writes_it(service):
+    a = service.ask("企业收到的提示里写着要“合格一个、复产一个”,这是哪项工作的要求?")
+    assert a.citations[0].item == 11
+
+
 def test_a_ticket_context_does_not_pick_a_document_or_a_refusal(service):
     # 「去年」 and 「某某区」 in the story are not a year or a place of the document; 「热线」 is not an ask
     # for a phone number
@@ -146,8 +169,8 @@ def test_a_slot_change_or_a_correction_restates_the_last_question(service):
     assert among.citations[0].item == 26 and "市供销社" in among.answer
 
 
-@pytest.mark.parametrize(("name", "bar"), [("blind6.jsonl", 0.80), ("blind7.jsonl", 0.88),
-                                           ("conversations2.jsonl", 0.85)])
+@pytest.mark.parametrize(("name", "bar"), [("blind6.jsonl", 0.94), ("blind7.jsonl", 0.96), ("blind8.jsonl", 0.94),
+                                           ("blind9.jsonl", 0.96), ("conversations2.jsonl", 0.96)])
 def test_helpdesk_sets_keep_their_level(service, name, bar):
     cases = load_cases(ROOT / "eval" / name)
     report = evaluate(service.ask, cases, {d.title: d.text for d in service.documents()}.get)

@@ -36,6 +36,7 @@ from rag.answering.rules import (
     CUES,
     DATE_CUE,
     DEADLINE_NAMED,
+    DEADLINE_PERIOD,
     DOCUMENT_NOUNS,
     FACETS,
     GUIDING_CUE,
@@ -53,7 +54,7 @@ from rag.answering.rules import (
     WRITTEN_DATE,
 )
 from rag.indexing.chunks import header_quote
-from rag.reading.fields import counts_in
+from rag.reading.fields import counts_in, deadline_order
 from rag.types import Answer, Count, Document, Hit, Item
 
 RULE_TEXT = {
@@ -371,20 +372,31 @@ class Answerer:
         )
 
     def _by_deadline(self, query: Query) -> Answer | None:
-        """「哪些工作要在6月底前完成」: every task whose deadline is the one named, as a list."""
-        m = DEADLINE_NAMED.search(query.text)
-        if m is None or query.item is not None or not LIST_ASK.search(query.text):
+        """「哪些工作要在6月底前完成」「上半年要完成的有哪些」: every task whose deadline is the one named,
+        or falls in the period named, as a list."""
+        if query.item is not None or not LIST_ASK.search(query.text):
             return None
-        when = m.group(0)
-        rows = [it for it in self.items.values() if any(when in d.normalized or when in d.text or when in d.sentence
-                                                         for d in it.deadlines)]
+        if m := DEADLINE_NAMED.search(query.text):
+            when = m.group(0)
+
+            def due(d) -> bool:
+                return when in d.normalized or when in d.text or when in d.sentence
+        elif m := DEADLINE_PERIOD.search(query.text):
+            when = m.group(0)
+            first, last = _months(m)
+
+            def due(d) -> bool:
+                _, month, _ = deadline_order(d.normalized, 0)
+                return first <= month <= last and bool(re.search(r"[0-9]月|上半年", d.normalized))
+        else:
+            return None
+        rows = [it for it in self.items.values() if any(due(d) for d in it.deadlines)]
         if not rows:
             return None
-        cites = [_cite(self._doc(it), it, next(d.sentence for d in it.deadlines
-                                                if when in d.normalized or when in d.text or when in d.sentence))
-                 for it in rows]
+        cites = [_cite(self._doc(it), it, next(d.sentence for d in it.deadlines if due(d))) for it in rows]
         text = f"写明“{when}”时限的共{len(rows)}条:" + ";".join(
-            f"{it.path or f'第{it.number}条'} {it.title}" for it in rows) + "。"
+            f"{it.path or f'第{it.number}条'} {it.title}({'；'.join(d.normalized for d in it.deadlines if due(d))})"
+            for it in rows) + "。"
         return Answer(query.text, text, cites, False, "list", focus={"items": [it.number for it in rows]},
                       rows=[listing_row(it) for it in rows])
 
@@ -492,6 +504,8 @@ class Answerer:
 
     def _fact(self, t: Turn) -> Answer:
         query, hits = t.query, t.hits
+        if (listed := self._by_deadline(query)) is not None:  # 「6月底前要完成的有哪些」 read as a fact
+            return listed
         ranked = self._ranked(t)
         pool = self._pool(query, ranked)
         candidates = self._sentence_candidates(pool)
@@ -612,3 +626,17 @@ def _cue_words(query: Query) -> list[str]:
 
 def _task_key(item: Item | None) -> tuple[str, str, int | None]:
     return (item.doc_id, item.path, item.number) if item is not None else ("", "", None)
+
+
+def _months(period: re.Match[str]) -> tuple[int, int]:
+    """The months a period names: 上半年 1–6, 下半年 7–12, 二季度 4–6, 4月份 4."""
+    text = period.group(0)
+    if text == "上半年":
+        return 1, 6
+    if text == "下半年":
+        return 7, 12
+    if period.group(1):
+        quarter = "一二三四".find(period.group(1)) + 1 or int(period.group(1))
+        return 3 * quarter - 2, 3 * quarter
+    month = int(period.group(2))
+    return month, month

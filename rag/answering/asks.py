@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answering.followup import topic_residue
 from rag.answering.rules import (
     COMPARED,
     COMPARISON_WORDS,
@@ -25,6 +26,7 @@ from rag.answering.rules import (
     SENTENCE_END,
     SPEAKER,
     TARGET_FILLERS,
+    TICKET_WORDS,
 )
 
 # The phrase each sub-question asks with: the kind's own cue, so the reader sees the same ask.
@@ -102,7 +104,5 @@ def ticket_question(text: str) -> str:
 
 
 def _topic_chars(text: str) -> str:
-    for cue in CUES.values():
-        text = cue.sub("", text)
-    text = QUESTION_MARK.sub("", TARGET_FILLERS.sub("", text))
-    return "".join(re.findall(r"[\u4e00-\u9fff]", re.sub(r"文件|这块|这一块|那块|里面|里|规定|要求|说", "", text)))
+    """What a ticket's asking sentence names, beyond its ask, the document and the asker."""
+    return topic_residue(TICKET_WORDS.sub("", text))

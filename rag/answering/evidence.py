@@ -13,6 +13,8 @@ from rag.answering.rules import (
     GENERIC_TITLE_WORDS,
     LONG_STOPWORDS,
     NON_CONTENT,
+    QUOTE_WEIGHT,
+    QUOTED_PHRASE,
     SENTENCE_WEIGHT,
     TITLE_VERBS,
     TITLE_WEIGHT,
@@ -138,10 +140,12 @@ def rank_items(
     # The best chunk counts, the runner-up a little: a long item must not win by many weak hits.
     score = {key: s[0] + 0.3 * (s[1] if len(s) > 1 else 0.0) for key, s in per_item.items()}
     keys = items.keys() if titled is None else dict.fromkeys([*score, *titled])
+    quoted = QUOTED_PHRASE.findall(question)  # 「要做到“八个必须”」: the words the text itself uses
     for key in keys:
         item = items[key]
         best_sentence = best_window(content, item.sentences, weights)
         bonus = TITLE_WEIGHT * title_match(question, item) + SENTENCE_WEIGHT * best_sentence
+        bonus += QUOTE_WEIGHT * any(q in item.text for q in quoted)
         if key in score or bonus >= 0.03:
             score[key] = score.get(key, 0.0) + bonus
     return sorted(score.items(), key=lambda kv: (-kv[1], kv[0][1]))

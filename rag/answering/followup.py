@@ -134,7 +134,8 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
         return replace(query, kind=kind, item=item, departments=departments, path=path)
     if (not departments and THAT_UNIT.search(text) and anchor.lead and item is None
             and kind in ("department", "list", "fact", "units", "lead")):
-        return replace(query, kind="department", departments=anchor.lead[:1])  # 「这个部门还负责哪些」
+        # 「这个部门还负责哪些」: the unit the last question asked about (「公安局在里面吗」), else the task's lead
+        return replace(query, kind="department", departments=(anchor.departments or anchor.lead)[:1])
     if anchor.section and item is None and query.section is None and not departments and CONTENTS.search(text) \
             and len(topic_residue(CONTENTS.sub(" ", text))) < 2:
         return replace(query, kind="section", section=anchor.section)  # 「包括哪些条目」 after a section

@@ -338,7 +338,9 @@ class Library:
         if not scored or scored[0][0] <= 0:
             return query
         item = scored[0][2]
-        kind = query.kind if query.kind in FACT_KINDS else "item"
+        # the question's own ask (「其中X那条谁牵头」), not the listing a follow-up would carry over
+        own = view.analyzer.analyze(query.text).kind
+        kind = query.kind if query.kind in FACT_KINDS else own if own in FACT_KINDS else "item"
         return replace(query, item=item.number, path=item.path, kind=kind, departments=())
 
     def rewrite(self, text: str, history: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from rag.answering.citations import cite, item_body, label, ref
 from rag.answering.citations import shown_name as display_name
 from rag.answering.question import Query
-from rag.answering.rules import CO_ASKED, LEADS_ONLY, NOT_ASKED, WHO, WHO_LEADS
+from rag.answering.rules import CO_ASKED, LEADS_ONLY, NOT_ASKED, ONLY_LEADS, WHO, WHO_LEADS
 from rag.types import Answer, Document, Item
 
 
@@ -106,6 +106,8 @@ class Listings:
         """「市公安局牵头哪些」: the lead word follows the unit's name; in 「X参与的那条谁牵头」 it asks
         who leads X's items instead."""
         asked = NOT_ASKED.sub(" ", query.text)  # 「配合的就不用说了」 asks for less, not more
+        if ONLY_LEADS.search(asked):  # 「只要它牵头的那几项」
+            return True
         if WHO_LEADS.search(asked) or CO_ASKED.search(asked):  # 「牵头几项、配合几项」: both
             return False
         names = [*query.unit_mentions, *query.departments]

@@ -64,7 +64,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
         r"时间要求|最晚|deadline|日期前|哪个月|什么时间|要在.{0,4}前|有时间要求|限期|几号|几月几日|哪一天|截[止至]日期|"
         # timing asked as a choice: 「是汛期前还是汛期后」「上半年还是下半年」「夏季还是冬季」
-        r"(?:前|后|上半年|下半年|年底|年初|季|月)[^,，。?？]{0,8}还是|还是[^,，。?？]{0,8}(?:前|后|上半年|下半年|年底|年初|季|月)"
+        r"(?:前|后|上半年|下半年|年底|年初|月)[^,，。?？]{0,8}还是|还是[^,，。?？]{0,8}(?:前|后|上半年|下半年|年底|年初|月)"
     ),
     "count": re.compile(r"多少(?!条)|(?<!哪)几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
     "units": re.compile(
@@ -103,7 +103,7 @@ EXCEPT = re.compile(r"除了.{0,12}(?:还有|外)")
 
 # 「燃气安全是不是归应急局管?」: a yes/no question about who leads; the answer names the lead.
 LEAD_YESNO = re.compile(
-    r"(?:是不是|是否|是)(?:由|归)?[^,。?]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?\s*(?:吗|嘛|不|么)|"
+    r"(?:是不是|是否|是)(?:由|归)?[^,。?谁]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?\s*(?:吗|嘛|不|么)|"
     r"是\s+(?:的)?(?:吧|吗|嘛|么)"  # 「这摊子是水务局吧」, the unit's name blanked out
 )
 
@@ -120,7 +120,7 @@ DEPARTMENT_ASK = re.compile("|".join(sorted(
     工作 事 事情 活 条目 是责任单位 责任单位 责任 单位 一共 总共 共 列出来 列出 都列 列一下 全部 所有 出现 名字 在 里 中 的 了 吗 呢 啊
     都 些 有 要 哪 请问 一下 我 想 知道 文件 里面 这个 那边 这边 那 还 是 条 几 多少 该 个 啥 呀 么 需要 具体 主要 方面 安全生产
     相关 内容 哪些地方 地方 可以 能 被 列为 作为 当 到 分别 给 说说 看看 查 查一下 哪项 项 出来 列 都列出来 点名 提到 提及
-    写到 写了 口子 那块 这块 挂 挂了 挂名 自己 本身 单独 独自 这份 那份 份""".split(), key=len, reverse=True))
+    写到 写了 口子 那块 这块 挂 挂了 挂名 自己 本身 单独 独自 这份 那份 份 只看 只要 只列 只问 它 它们""".split(), key=len, reverse=True))
     + r"|(?:文件|要点|方案|意见|通知|计划|清单|分工)")  # the document it is asked in, by its genre word
 
 # greetings, weather, writing requests: not about the documents
@@ -182,7 +182,7 @@ HEADING_COMMON = frozenset("坚持 安全 全生 生产 水平 提高 提升 强
 
 # == followup.py — Follow-ups: what points back to the conversation, and what carries over.
 PRONOUN = re.compile(
-    r"它们?|这一?条|该条|此条|本条|这一?项|该项|此项|这个|这件事|这块|这方面|这里|其中|上述|上面那|刚才|前面那|"
+    r"它们?|这一?条|该条|此条|本条|这一?项|该项|此项|这个|这件事|这[两俩](?:件|个|条|项)?(?:事)?|这块|这方面|这里|其中|上述|上面那|刚才|前面那|"
     r"(?<!文件)里面|里头|当中"
 )
 
@@ -202,7 +202,7 @@ ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|
 FILLER = re.compile(
     r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|还有|另外|其他|别的|其余|然后|接着|"
     r"再问|问一下|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
-    r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
+    r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|来着|一样|相同|不同|区别|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
 )
 
 # asks whose kind carries over to an elliptical follow-up
@@ -215,14 +215,14 @@ ORDINAL = re.compile(r"第([一二三四五六七八九十两0-9]{1,3})个|其�
 THAT_UNIT = re.compile(r"(?:这|该|那)(?:个|家)?(?:部门|单位|局)|它还|他们还")
 
 # 「市林业局也在里面吧」: is a unit among the task's units.
-AMONG = re.compile(r"里面|里头|在内|也在|在不在|有没有它|有它")
+AMONG = re.compile(r"里面|里头|在内|也在|在不在|有没有它|有它|有份|有没有份")
 
 # 「包括哪些条目」 after a section: its tasks.
 CONTENTS = re.compile(r"包括|包含|有哪些条|哪几条|哪些条目|都有哪些|具体条目")
 
 # Words of the conversation itself, not of a topic: pointers back (上面说的, 另一个), ordinals into a
 # list (第二个), a correction (不是这个, 我问的是) and the verbs that ask for content (怎么写, 干嘛).
-TALK = re.compile(r"上面|上文|前面|刚才|另一(?:个|条|项)|第[一二三四五六七八九十两0-9]{1,3}个|不是|我(?:问|说)的?|"
+TALK = re.compile(r"上面|上文|前面|刚才|同上|另一(?:个|条|项)|第[一二三四五六七八九十两0-9]{1,3}个|不是|我(?:问|说)的?|"
                   r"(?:说|写|讲|提)的|怎么(?:写|说|讲)|干(?:嘛|啥|什么)|做(?:什么|啥)|搞(?:什么|啥)")
 
 
@@ -247,6 +247,10 @@ SPOKEN_FILLERS = frozenset("里头 里面 东西 来着 原话 提法 说法 怎
 
 # stopwords and spoken fillers, longest first, removed before scoring evidence
 LONG_STOPWORDS = sorted((w for w in STOPWORDS | SPOKEN_FILLERS if len(w) >= 2), key=len, reverse=True)
+
+# a phrase the question quotes (“八个必须”): a task that writes it is the one asked about
+QUOTED_PHRASE = re.compile(r"[“\"「『‘]([^”\"」』’]{2,20})[”\"」』’]")
+QUOTE_WEIGHT = 0.1
 
 TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
 
@@ -290,6 +294,9 @@ QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八
 SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
 
 # a ticket's opening clause that says who asks (我们是…公司,)
+# words of a ticket's asking sentence that name no topic: the document, the asker, "according to"
+TICKET_WORDS = re.compile(r"文件|要点|方案|通知|这块|这一块|那块|里面|里|规定|要求|按照?|根据|我们|咱们|我|说|归|管")
+
 SELF_INTRODUCTION = re.compile(r"^(?:我们|我|咱们|本单位|我单位|本公司|我公司)(?:是|在|这边|单位|公司|家)[^,，。;；:：]{1,20}[,，。;；]")
 
 SPEAKER = re.compile(r"^[^:：。?？]{2,30}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
@@ -303,6 +310,9 @@ WHO_LEADS = re.compile(r"(?:谁|哪个|哪家|每项|各项|分别)[^,，。?？
 
 # a listing that asks for co-responsible tasks too
 CO_ASKED = re.compile(r"配合|协同|参与")
+
+# a listing that wants only the tasks the unit leads (只要它牵头的, 只看牵头的)
+ONLY_LEADS = re.compile(r"只(?:要|看|列|问|说|查)[^,，。?？]{0,6}(?:牵头|挑头|主抓)|(?:牵头|挑头)的(?:就行|就好|即可)")
 
 # A part the asker leaves out: 「配合的就不用说了」「不用列配合的」.
 NOT_ASKED = re.compile(r"[^,，。?？;；]{0,8}?(?:就|都|可以)?(?:不用|不必|不需要|无需|别)(?:再)?(?:说|列|提|讲|管|写)了?[^,，。?？;；]{0,6}")
@@ -484,9 +494,11 @@ WRITTEN_DATE = re.compile(r"((?:19|20)\d\d)\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*
 
 # A deadline named in the question, to list every task that has it (「6月底前完成的有哪几条」).
 DEADLINE_NAMED = re.compile(r"\d{1,2}月(?:底|中旬|上旬|下旬|\d{1,2}日)|年底|汛前|汛期前")
+# a period a deadline may fall in (上半年, 4月份, 一季度): the tasks due within it are listed
+DEADLINE_PERIOD = re.compile(r"上半年|下半年|([一二三四1-4])季度|(1[0-2]|[1-9])月份?(?!底|中旬|上旬|下旬|\d)")
 
 # a question that asks for a list of tasks
-LIST_ASK = re.compile(r"哪些|哪几(?:条|项|件)|有几条|多少条|列一下|都有啥")
+LIST_ASK = re.compile(r"哪些|哪几(?:条|项|件)|有几条|多少条|列一下|都有啥|有没有[^,，。?？]{0,8}(?:事|工作|任务)")
 
 # an ask for the document's title
 TITLE_CUE = re.compile(r"标题|文件名|叫什么|叫啥|什么文件|哪个文件|名称")
@@ -526,7 +538,7 @@ CLAUSE = re.compile(r"[,，?？;；。]+")
 NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
 
 # 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
-SWAP = re.compile(r"^(?:那|那么|那如果|换成|改成)[^,，。]{1,16}(?:呢|吗|的呢)?[?？]?$")
+SWAP = re.compile(r"^(?:那|那么|那如果)[^,，。]{1,16}(?:呢|的呢)[?？]?$|^(?:换成|改成)[^,，。]{1,16}[?？]?$")
 
 # a year swapped into the last question (那2020年呢)
 YEAR_SLOT = re.compile(r"(?:19|20)\d\d\s*年")

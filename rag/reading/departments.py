@@ -109,6 +109,9 @@ class Directory:
             for short in short_forms.get(base, ()):
                 self._aliases.setdefault(prefix + short, canonical)
                 self._aliases.setdefault(short, canonical)
+            # 城管局 of 城管执法局, 市场局 of 市场监管局: a name without the two characters before its suffix
+            if base[-1:] in ("局", "委") and len(base) >= 5:
+                self._aliases.setdefault(base[:-3] + base[-1], canonical)
 
     def canonical(self, name: str) -> str:
         return self._canonical.get(name, name)
