@@ -1,7 +1,8 @@
-"""Access and limits for the HTTP API: API keys, a per-key rate limit, a request-body size limit.
+"""Access and limits for the HTTP API: API keys, a per-key limit of cost units, a request-body size limit.
 
 One pure-ASGI middleware does all three before a request reaches routing or JSON parsing, so a
 missing key is a 401 whatever the body holds, and a huge body is refused without being read whole.
+What a request costs and the quotas themselves are in api_limits.py.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ import hmac
 import json
 import math
 import os
-import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
+from rag.surfaces.api_limits import Quota, request_cost
 
 KEYS_ENV = "RAG_API_KEYS"
 ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)
@@ -41,35 +41,6 @@ def load_keys(keys_file: Path | None = None, env: str | None = None, variable: s
     return frozenset(keys)
 
 
-class RateLimiter:
-    """Token bucket per client: ``rate`` requests a second on average, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int | None = None, max_clients: int = 10_000) -> None:
-        if rate < 0:
-            raise ValueError("rate must be 0 (off) or greater.")
-        self.rate = rate
-        self.burst = max(1, burst if burst is not None else math.ceil(2 * rate))
-        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, last refill time)
-        self._lock = threading.Lock()
-        self._max_clients = max_clients
-
-    def acquire(self, client: str, now: float | None = None) -> float:
-        """Take one token; return 0 when allowed, else the seconds until one is available."""
-        if self.rate == 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            tokens, last = self._buckets.get(client, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                if client not in self._buckets and len(self._buckets) >= self._max_clients:
-                    self._buckets.clear()  # bounded memory; a full bucket for everyone is the safe side
-                self._buckets[client] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-
-
 def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
 
@@ -83,11 +54,16 @@ async def send_error(send: Any, status: int, code: str, message: str,
     await send({"type": "http.response.body", "body": body})
 
 
+async def too_many(send: Any, wait: float, code: str, message: str) -> None:
+    retry = max(1, math.ceil(wait))
+    await send_error(send, 429, code, f"{message}; retry after {retry} s", [(b"retry-after", str(retry).encode())])
+
+
 class GuardMiddleware:
-    """Body size limit, then the Bearer key check, then the rate limit (per key, or per client
+    """Body size limit, then the Bearer key check, then the cost quota (per key, or per client
     address when no keys are configured). Health checks pass untouched."""
 
-    def __init__(self, app: Any, keys: frozenset[str], limiter: RateLimiter, max_body: int,
+    def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
                  admin_keys: frozenset[str] = frozenset(), local_only: bool = True) -> None:
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
         self.keys, self.admin_keys = keys | admin_keys, admin_keys
@@ -112,15 +88,15 @@ class GuardMiddleware:
                              "missing or unknown API key: send 'Authorization: Bearer <key>'",
                              [(b"www-authenticate", b"Bearer")])
             return
-        wait = self.limiter.acquire(client)
-        if wait > 0:
-            retry = str(max(1, math.ceil(wait))).encode()
-            await send_error(send, 429, "rate_limited", f"too many requests; retry after {retry.decode()} s",
-                             [(b"retry-after", retry)])
+        if (wait := self.limiter.wait(client)) > 0:  # already over: refused before the body is read
+            await too_many(send, wait, "rate_limited", "too many requests")
             return
         body = await self._read_body(receive, limit)
         if body is None:
             await send_error(send, 413, "body_too_large", f"request body over {limit} bytes")
+            return
+        if (wait := self.limiter.take(client, request_cost(scope["path"], body))) > 0:
+            await too_many(send, wait, "rate_limited", "too many requests (long questions cost more)")
             return
         # The role handlers check: no keys at all (loopback only) is the single-user admin mode.
         admin = not self.keys or client.removeprefix("key:") in self.admin_keys

@@ -19,8 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-no-auth", action="store_true",
                    help="allow binding a non-loopback address with no API keys configured")
     p.add_argument("--rate-limit", type=float, default=20.0,
-                   help="requests a second per key (per client address without keys); 0 = off (default: 20)")
-    p.add_argument("--burst", type=int, help="requests allowed at once above the rate (default: twice the rate)")
+                   help="cost units a second per key (per client address without keys): a short question costs 1, "
+                        "a 500-character one 36 (docs/RELIABILITY.md); 0 = off (default: 20)")
+    p.add_argument("--burst", type=int, help="cost units allowed at once (default: twice the rate)")
     p.add_argument("--max-body", type=int, default=64 * 1024, help="request body limit in bytes (default: 65536)")
     p.add_argument("--cache-size", type=int, default=1024,
                    help="answers kept in the LRU answer cache; 0 = off (default: 1024)")

@@ -1,0 +1,97 @@
+"""Cost-weighted rate limits, in process: the FastAPI app over the real service through httpx's
+ASGI transport (no server, no sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from rag.surfaces.api import ApiConfig, create_app
+from rag.surfaces.api_backend import Backend
+from rag.surfaces.api_limits import Quota, question_cost, request_cost
+
+KEY_A, KEY_B = "flood-key-0123456789", "quiet-key-0123456789"
+SHORT = "燃气安全由谁牵头?"
+LONG = ("燃气安全由谁牵头负责城市管网改造工作的落实情况如何" * 20)[:500]
+
+
+def _chat(*users: str) -> bytes:
+    messages = []
+    for text in users:
+        messages += [{"role": "user", "content": text}, {"role": "assistant", "content": "答" * 1000}]
+    return json.dumps({"messages": messages[:-1]}).encode()
+
+
+def test_question_cost_follows_the_measured_embedding_time() -> None:
+    assert [question_cost(n) for n in (0, 20, 50, 100, 200, 300, 500)] == [1, 1, 2, 4, 9, 16, 36]
+    assert question_cost(501) == 1  # refused (422) before it is embedded
+
+
+@pytest.mark.parametrize(("path", "body", "cost"), [
+    ("/v1/ask", json.dumps({"question": SHORT}).encode(), 1),
+    ("/v1/ask", json.dumps({"question": LONG}).encode(), 36),
+    ("/v1/ask", json.dumps({"question": LONG, "history": [{"question": LONG}]}).encode(), 36),
+    ("/v1/search", json.dumps({"query": "问" * 100}).encode(), 4),
+    ("/v1/chat/completions", _chat("问" * 100, "问" * 200), 4 + 9),  # every user message answered
+    ("/v1/chat/completions", _chat(*["问" * 100] * 7), 5 * 4),  # the last one and four earlier
+    ("/v1/chat/completions", json.dumps({"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "问" * 100}, {"type": "image_url"}]}]}).encode(), 4),
+    ("/v1/ask", b'{"question":', 1),
+    ("/v1/ask", b"[1, 2]", 1),
+    ("/v1/documents", json.dumps({"question": LONG}).encode(), 1),
+])
+def test_request_cost(path: str, body: bytes, cost: int) -> None:
+    assert request_cost(path, body) == cost
+
+
+def test_quota_is_a_moving_window_of_the_burst() -> None:
+    quota = Quota.per_second(20)
+    assert quota.item is not None and (quota.item.amount, quota.item.get_expiry()) == (40, 2)
+    quota = Quota.per_second(0.5, 3)
+    assert quota.item is not None and (quota.item.amount, quota.item.get_expiry()) == (3, 6)
+    quota = Quota.per_second(3, 1)  # the window is at least a second: the rate is kept
+    assert quota.item is not None and (quota.item.amount, quota.item.get_expiry()) == (3, 1)
+    assert Quota.per_second(0).item is None and Quota.per_second(0).take("anyone", 10**6) == 0
+    with pytest.raises(ValueError):
+        Quota.per_second(-1)
+    with pytest.raises(ValueError):
+        Quota.per_second(1, 0)
+
+
+def test_a_cost_over_the_burst_is_charged_as_the_whole_burst() -> None:
+    quota = Quota.per_second(1, 5)
+    assert quota.take("a", 100) == 0  # allowed once the window is empty, never refused for ever
+    assert quota.wait("a") > 0 and quota.take("a", 1) > 0
+    assert quota.take("b", 5) == 0  # per client
+
+
+@pytest.fixture(scope="module")
+def backend(service) -> Backend:
+    return Backend.of(service)
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=60)
+
+
+def test_long_questions_spend_the_quota_faster(backend: Backend) -> None:
+    app = create_app(backend, ApiConfig(keys=frozenset({KEY_A, KEY_B}), rate_limit=1, burst=40))
+
+    async def run() -> tuple[list[int], list[int], httpx.Response]:
+        async with _client(app) as client:
+            async def ask(key: str, question: str) -> httpx.Response:
+                return await client.post("/v1/ask", json={"question": question},
+                                         headers={"Authorization": f"Bearer {key}"})
+
+            a = [(await ask(KEY_A, q)).status_code for q in (LONG, LONG, SHORT, SHORT, SHORT, SHORT, SHORT)]
+            b = [(await ask(KEY_B, SHORT + str(n))).status_code for n in range(40)]
+            return a, b, await ask(KEY_B, SHORT)
+
+    a, b, limited = asyncio.run(run())
+    assert a == [200, 429, 200, 200, 200, 200, 429]  # 36 + 4 × 1 = the burst of 40
+    assert b == [200] * 40  # the same 40 units as 40 short questions
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 40
