@@ -1,17 +1,21 @@
-"""Cost-weighted rate limits, in process: the FastAPI app over the real service through httpx's
-ASGI transport (no server, no sockets)."""
+"""Cost-weighted rate limits and the failed-authentication limit: in process (the FastAPI app over
+the real service through httpx's ASGI transport), and against a real ``rag serve``."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
 from rag.surfaces.api import ApiConfig, create_app
 from rag.surfaces.api_backend import Backend
-from rag.surfaces.api_limits import Quota, question_cost, request_cost
+from rag.surfaces.api_limits import Quota, address_key, question_cost, request_cost
+from rag.surfaces.api_process import ServerProcess
+
+ROOT = Path(__file__).resolve().parents[1]
 
 KEY_A, KEY_B = "flood-key-0123456789", "quiet-key-0123456789"
 SHORT = "燃气安全由谁牵头?"
@@ -68,6 +72,14 @@ def test_a_cost_over_the_burst_is_charged_as_the_whole_burst() -> None:
     assert quota.take("b", 5) == 0  # per client
 
 
+def test_addresses_are_counted_per_host_and_ipv6_per_64() -> None:
+    assert address_key("203.0.113.7") == "203.0.113.7"
+    assert address_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("local") == "local"
+
+
 @pytest.fixture(scope="module")
 def backend(service) -> Backend:
     return Backend.of(service)
@@ -95,3 +107,25 @@ def test_long_questions_spend_the_quota_faster(backend: Backend) -> None:
     assert b == [200] * 40  # the same 40 units as 40 short questions
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 40
+
+
+def test_failed_authentication_is_limited_per_client_address(tmp_path: Path) -> None:
+    """Ten failures a minute per address, then 429 without the key being looked at. The address is
+    the peer's, or the X-Forwarded-For entry a trusted proxy (here: loopback, the default) added."""
+    args = ["--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "index")]
+    with ServerProcess(args, env={"RAG_API_KEYS": KEY_A}, cwd=ROOT, log=tmp_path / "serve.log",
+                       ready_path="/healthz") as srv:
+        def get(key: str, address: str | None = None) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {key}", **({"X-Forwarded-For": address} if address else {})}
+            return httpx.get(f"{srv.url}/v1/documents", headers=headers)
+
+        guesser, neighbour = "203.0.113.7", "198.51.100.9"
+        statuses = [get(f"guess-{n:08d}", guesser).status_code for n in range(11)]
+        assert statuses == [401] * 10 + [429]
+        limited = get(KEY_A, guesser)  # the right key is not even checked: guessing gains nothing
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "too_many_auth_failures"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert get(KEY_A, neighbour).status_code == 503  # past the guard: the index failed to load
+        assert get("guess-x-000000", neighbour).status_code == 401
+        assert get(KEY_A).status_code == 503  # this machine itself, no proxy header
+        assert httpx.get(f"{srv.url}/healthz").status_code == 200

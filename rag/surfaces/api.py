@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from limits.storage import MemoryStorage
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -42,6 +43,7 @@ class ApiConfig:
     local_only: bool = True  # without keys: only loopback Host/Origin (off with --allow-no-auth)
     rate_limit: float = 20.0  # cost units a second per key (or per client address without keys); 0 = off
     burst: int | None = None  # cost units at once; default: twice the rate
+    auth_failures: int = 10  # failed authentications a minute per client address, then 429; 0 = off
     max_body: int = 64 * 1024  # bytes
     cache_size: int = 1024  # answers; 0 = off
 
@@ -191,8 +193,11 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
                   description="Answers, search and browsing over policy documents, with exact item citations.")
-    app.add_middleware(GuardMiddleware, keys=config.keys, limiter=Quota.per_second(config.rate_limit, config.burst),
-                       max_body=config.max_body, admin_keys=config.admin_keys, local_only=config.local_only)
+    storage = MemoryStorage()  # one in-memory store for every quota of this app
+    app.add_middleware(GuardMiddleware, keys=config.keys, max_body=config.max_body, admin_keys=config.admin_keys,
+                       local_only=config.local_only,
+                       limiter=Quota.per_second(config.rate_limit, config.burst, storage),
+                       auth_failures=Quota.per_minute(config.auth_failures, storage))
     _install_error_handlers(app)
     _openapi_security(app)
     app.include_router(chat_router(backend), prefix="/v1")

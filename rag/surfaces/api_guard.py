@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.surfaces.api_limits import Quota, request_cost
+from rag.surfaces.api_limits import Quota, address_key, request_cost
 
 KEYS_ENV = "RAG_API_KEYS"
 ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)
@@ -60,12 +60,15 @@ async def too_many(send: Any, wait: float, code: str, message: str) -> None:
 
 
 class GuardMiddleware:
-    """Body size limit, then the Bearer key check, then the cost quota (per key, or per client
-    address when no keys are configured). Health checks pass untouched."""
+    """Body size limit, then the Bearer key check (an address with too many failed ones gets 429
+    without its key being checked), then the cost quota (per key, or per client address when no keys
+    are configured). Health checks pass untouched."""
 
     def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
-                 admin_keys: frozenset[str] = frozenset(), local_only: bool = True) -> None:
+                 admin_keys: frozenset[str] = frozenset(), local_only: bool = True,
+                 auth_failures: Quota | None = None) -> None:
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
+        self.auth_failures = auth_failures or Quota(None)
         self.keys, self.admin_keys = keys | admin_keys, admin_keys
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -82,8 +85,13 @@ class GuardMiddleware:
             await send_error(send, 403, "forbidden_origin",
                              "without API keys only pages and clients on this machine may call (Host/Origin)")
             return
-        client = self._client(headers.get(b"authorization", b""), scope)
+        address = address_key((scope.get("client") or ("local", 0))[0])
+        if self.keys and (wait := self.auth_failures.wait(address)) > 0:  # the key is not even looked at
+            await too_many(send, wait, "too_many_auth_failures", "too many failed authentications from this address")
+            return
+        client = self._client(headers.get(b"authorization", b""), address)
         if client is None:
+            self.auth_failures.take(address)
             await send_error(send, 401, "unauthorized",
                              "missing or unknown API key: send 'Authorization: Bearer <key>'",
                              [(b"www-authenticate", b"Bearer")])
@@ -106,10 +114,9 @@ class GuardMiddleware:
                      + [(b"content-type", b"application/json")]}
         await self.app(scope, _replay(body, receive), send)
 
-    def _client(self, authorization: bytes, scope: dict) -> str | None:
+    def _client(self, authorization: bytes, address: str) -> str | None:
         if not self.keys:
-            host = (scope.get("client") or ("local", 0))[0]
-            return f"addr:{host}"
+            return f"addr:{address}"
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

@@ -22,6 +22,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cost units a second per key (per client address without keys): a short question costs 1, "
                         "a 500-character one 36 (docs/RELIABILITY.md); 0 = off (default: 20)")
     p.add_argument("--burst", type=int, help="cost units allowed at once (default: twice the rate)")
+    p.add_argument("--auth-failures", type=int, default=10,
+                   help="failed authentications a minute per client address, then 429 for that address; "
+                        "0 = off (default: 10)")
+    p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
+                   help="proxies whose X-Forwarded-For names the client address (comma-separated addresses "
+                        "or networks, * for any; default: $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)")
     p.add_argument("--max-body", type=int, default=64 * 1024, help="request body limit in bytes (default: 65536)")
     p.add_argument("--cache-size", type=int, default=1024,
                    help="answers kept in the LRU answer cache; 0 = off (default: 1024)")
@@ -48,8 +54,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from rag.surfaces.api_backend import Backend
     from rag.surfaces.api_guard import load_keys
 
-    if args.rate_limit < 0 or args.max_body < 1 or args.cache_size < 0 or (args.burst is not None and args.burst < 1):
-        raise RagError("--rate-limit and --cache-size must be ≥ 0, --max-body and --burst ≥ 1")
+    if min(args.rate_limit, args.cache_size, args.auth_failures) < 0 or args.max_body < 1 \
+            or (args.burst is not None and args.burst < 1):
+        raise RagError("--rate-limit, --auth-failures and --cache-size must be ≥ 0, --max-body and --burst ≥ 1")
     from rag.surfaces.api_guard import ADMIN_KEYS_ENV
 
     admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
@@ -61,12 +68,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: serving {args.host}:{args.port} with NO authentication (--allow-no-auth)",
               file=sys.stderr, flush=True)
     config = ApiConfig(keys=keys, admin_keys=admin_keys, local_only=not args.allow_no_auth, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
-                       cache_size=args.cache_size)
+                       cache_size=args.cache_size, auth_failures=args.auth_failures)
     backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
                                       progress=stderr_progress), cache_size=args.cache_size)
     app = create_app(backend, config)
     auth = f"{len(keys)} API key(s)" if keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH"
     print(f"serving on http://{args.host}:{args.port} — {auth}; /healthz, /readyz, /docs", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=args.access_log,
-                server_header=False)
+                server_header=False, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
