@@ -28,7 +28,7 @@ from rag.errors import BadQuestion, RagError
 from rag.surfaces import api_models as m
 from rag.surfaces.api_backend import ApiError, Backend
 from rag.surfaces.api_guard import OPEN_PATHS, GuardMiddleware
-from rag.surfaces.api_limits import Quota
+from rag.surfaces.api_limits import FairQueue, Quota, answer_slots
 
 if TYPE_CHECKING:
     from rag.types import Document, Item
@@ -44,6 +44,9 @@ class ApiConfig:
     rate_limit: float = 20.0  # cost units a second per key (or per client address without keys); 0 = off
     burst: int | None = None  # cost units at once; default: twice the rate
     auth_failures: int = 10  # failed authentications a minute per client address, then 429; 0 = off
+    answer_slots: int | None = None  # answers computed at once; default: the CPU cores
+    queue: int = 64  # answering requests waiting for a slot, in all (then 503 busy)
+    queue_per_key: int = 8  # ... and per key (or client address without keys)
     max_body: int = 64 * 1024  # bytes
     cache_size: int = 1024  # answers; 0 = off
 
@@ -194,10 +197,12 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
     app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
                   description="Answers, search and browsing over policy documents, with exact item citations.")
     storage = MemoryStorage()  # one in-memory store for every quota of this app
+    queue = FairQueue(config.answer_slots or answer_slots(), config.queue, config.queue_per_key)
+    app.state.queue = queue  # read by the tests and whoever wants to watch it
     app.add_middleware(GuardMiddleware, keys=config.keys, max_body=config.max_body, admin_keys=config.admin_keys,
                        local_only=config.local_only,
                        limiter=Quota.per_second(config.rate_limit, config.burst, storage),
-                       auth_failures=Quota.per_minute(config.auth_failures, storage))
+                       auth_failures=Quota.per_minute(config.auth_failures, storage), queue=queue)
     _install_error_handlers(app)
     _openapi_security(app)
     app.include_router(chat_router(backend), prefix="/v1")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.surfaces.api_limits import Quota, address_key, request_cost
+from rag.surfaces.api_limits import QUEUED, Busy, FairQueue, Quota, address_key, answer_slots, request_cost
 
 KEYS_ENV = "RAG_API_KEYS"
 ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)
@@ -62,13 +62,14 @@ async def too_many(send: Any, wait: float, code: str, message: str) -> None:
 class GuardMiddleware:
     """Body size limit, then the Bearer key check (an address with too many failed ones gets 429
     without its key being checked), then the cost quota (per key, or per client address when no keys
-    are configured). Health checks pass untouched."""
+    are configured), then the fair queue for the answering paths. Health checks pass untouched."""
 
     def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
                  admin_keys: frozenset[str] = frozenset(), local_only: bool = True,
-                 auth_failures: Quota | None = None) -> None:
+                 auth_failures: Quota | None = None, queue: FairQueue | None = None) -> None:
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
         self.auth_failures = auth_failures or Quota(None)
+        self.queue = queue or FairQueue(answer_slots())
         self.keys, self.admin_keys = keys | admin_keys, admin_keys
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -112,7 +113,32 @@ class GuardMiddleware:
         if body:  # every body here is JSON: read it so whatever Content-Type says (curl -d sends form type)
             scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-type"]
                      + [(b"content-type", b"application/json")]}
-        await self.app(scope, _replay(body, receive), send)
+        if scope.get("method") == "POST" and scope["path"] in QUEUED:
+            await self._queued(client, scope, body, receive, send)
+        else:
+            await self.app(scope, _replay(body, receive), send)
+
+    async def _queued(self, client: str, scope: dict, body: bytes, receive: Any, send: Any) -> None:
+        """Run an answering request when the fair queue gives it a slot; the slot is freed as soon as
+        the response starts (the answer is computed by then), or when the app fails."""
+        try:
+            slot = await self.queue.turn(client, receive)
+        except Busy:
+            await send_error(send, 503, "busy", "the server is busy answering other questions; retry after 1 s",
+                             [(b"retry-after", b"1")])
+            return
+        if slot is None:
+            return  # the client went away while it waited
+
+        async def send_then_free(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                slot.release()
+            await send(message)
+
+        try:
+            await self.app(scope, _replay(body, receive), send_then_free)
+        finally:
+            slot.release()
 
     def _client(self, authorization: bytes, address: str) -> str | None:
         if not self.keys:

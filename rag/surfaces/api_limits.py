@@ -1,15 +1,22 @@
-"""What a request may spend: cost units per key (the ``limits`` package).
+"""What a request may spend: cost units per key (the ``limits`` package), failed authentications per
+client address, and a fair queue in front of the answering threads.
 
 A request's cost is counted in units of one short question's work (about 25 ms of query embedding
-here); see ``question_cost``.
+here); see ``question_cost``. The queue lets at most ``slots`` answers run at once and serves the
+waiting requests round-robin across keys, so that one key's flood cannot starve the others.
+docs/RELIABILITY.md describes every limit and its option.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import math
+import os
 import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
@@ -126,3 +133,106 @@ def address_key(host: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
+
+
+# -- the fair queue --------------------------------------------------------------------------------
+def answer_slots() -> int:
+    """The default number of answers computed at once: the CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Busy(Exception):
+    """The waiting queue (the client's share or the whole) is full."""
+
+
+class Slot:
+    """A running place in the queue; ``release()`` (idempotent) lets the next waiter in."""
+
+    def __init__(self, queue: FairQueue) -> None:
+        self._queue: FairQueue | None = queue
+
+    def release(self) -> None:
+        if self._queue is not None:
+            queue, self._queue = self._queue, None
+            queue.leave()
+
+
+class FairQueue:
+    """At most ``slots`` requests run at once; the others wait in one queue per client and are let in
+    round-robin across clients. At most ``per_client`` wait per client and ``waiting`` in all; past
+    that ``turn()`` raises Busy. Used from the event loop only (not thread-safe)."""
+
+    def __init__(self, slots: int, waiting: int = 64, per_client: int = 8) -> None:
+        if slots < 1:
+            raise ValueError("slots must be at least 1.")
+        if waiting < 0 or per_client < 0:
+            raise ValueError("waiting and per_client must be 0 or greater.")
+        self.slots, self.max_waiting, self.per_client = slots, waiting, per_client
+        self.running = 0
+        self.waiting = 0
+        self._queues: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+
+    async def turn(self, client: str, receive: Callable[[], Awaitable[dict]] | None = None) -> Slot | None:
+        """Wait for a slot; None when ``receive`` reports that the client disconnected meanwhile."""
+        ticket = self._join(client)
+        watcher = asyncio.ensure_future(receive()) if receive is not None and not ticket.done() else None
+        try:
+            while not ticket.done():
+                await asyncio.wait({ticket} | ({watcher} if watcher else set()), return_when=asyncio.FIRST_COMPLETED)
+                if watcher is not None and watcher.done() and not ticket.done():
+                    if watcher.cancelled() or watcher.exception() or watcher.result().get("type") == "http.disconnect":
+                        self._withdraw(client, ticket)
+                        return None
+                    watcher = None  # not a disconnect: wait for the slot alone
+        except BaseException:  # cancelled: give the place up, or the slot if it came meanwhile
+            if ticket.done() and not ticket.cancelled():
+                self.leave()
+            else:
+                self._withdraw(client, ticket)
+            raise
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
+        return Slot(self)
+
+    def leave(self) -> None:
+        self.running -= 1
+        self._admit()
+
+    def _join(self, client: str) -> asyncio.Future[None]:
+        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.running < self.slots and not self.waiting:
+            self.running += 1
+            ticket.set_result(None)
+            return ticket
+        queue = self._queues.get(client)
+        if self.waiting >= self.max_waiting or (queue is not None and len(queue) >= self.per_client) \
+                or self.per_client == 0:
+            raise Busy
+        self._queues.setdefault(client, deque()).append(ticket)
+        self.waiting += 1
+        return ticket
+
+    def _withdraw(self, client: str, ticket: asyncio.Future[None]) -> None:
+        queue = self._queues.get(client)
+        if queue is not None and ticket in queue:
+            queue.remove(ticket)
+            self.waiting -= 1
+            if not queue:
+                del self._queues[client]
+        ticket.cancel()
+
+    def _admit(self) -> None:
+        while self.running < self.slots and self._queues:
+            client, queue = next(iter(self._queues.items()))
+            ticket = queue.popleft()
+            self.waiting -= 1
+            if queue:
+                self._queues.move_to_end(client)  # its next request waits for every other client's turn
+            else:
+                del self._queues[client]
+            self.running += 1
+            ticket.set_result(None)

@@ -25,6 +25,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auth-failures", type=int, default=10,
                    help="failed authentications a minute per client address, then 429 for that address; "
                         "0 = off (default: 10)")
+    p.add_argument("--answer-slots", type=int,
+                   help="answers computed at once (/v1/ask, /v1/search, /v1/chat/completions); the others wait "
+                        "in a queue served round-robin across keys (default: the CPU cores)")
+    p.add_argument("--queue", type=int, default=64,
+                   help="answering requests waiting for a slot, in all; beyond: 503 busy (default: 64)")
+    p.add_argument("--queue-per-key", type=int, default=8,
+                   help="... and per key (per client address without keys) (default: 8)")
     p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
                    help="proxies whose X-Forwarded-For names the client address (comma-separated addresses "
                         "or networks, * for any; default: $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)")
@@ -54,9 +61,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from rag.surfaces.api_backend import Backend
     from rag.surfaces.api_guard import load_keys
 
-    if min(args.rate_limit, args.cache_size, args.auth_failures) < 0 or args.max_body < 1 \
-            or (args.burst is not None and args.burst < 1):
-        raise RagError("--rate-limit, --auth-failures and --cache-size must be ≥ 0, --max-body and --burst ≥ 1")
+    if min(args.rate_limit, args.cache_size, args.auth_failures, args.queue, args.queue_per_key) < 0 \
+            or min([args.max_body, *(v for v in (args.burst, args.answer_slots) if v is not None)]) < 1:
+        raise RagError("--rate-limit, --auth-failures, --cache-size, --queue and --queue-per-key must be ≥ 0; "
+                       "--max-body, --burst and --answer-slots ≥ 1")
     from rag.surfaces.api_guard import ADMIN_KEYS_ENV
 
     admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
@@ -68,7 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: serving {args.host}:{args.port} with NO authentication (--allow-no-auth)",
               file=sys.stderr, flush=True)
     config = ApiConfig(keys=keys, admin_keys=admin_keys, local_only=not args.allow_no_auth, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
-                       cache_size=args.cache_size, auth_failures=args.auth_failures)
+                       cache_size=args.cache_size, auth_failures=args.auth_failures,
+                       answer_slots=args.answer_slots, queue=args.queue, queue_per_key=args.queue_per_key)
     backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
                                       progress=stderr_progress), cache_size=args.cache_size)
     app = create_app(backend, config)
