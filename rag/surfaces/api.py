@@ -47,6 +47,7 @@ class ApiConfig:
     answer_slots: int | None = None  # answers computed at once; default: the CPU cores
     queue: int = 64  # answering requests waiting for a slot, in all (then 503 busy)
     queue_per_key: int = 8  # ... and per key (or client address without keys)
+    body_timeout: float = 30.0  # seconds to receive a whole request body, then 408
     max_body: int = 64 * 1024  # bytes
     cache_size: int = 1024  # answers; 0 = off
 
@@ -196,13 +197,12 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
                   description="Answers, search and browsing over policy documents, with exact item citations.")
-    storage = MemoryStorage()  # one in-memory store for every quota of this app
-    queue = FairQueue(config.answer_slots or answer_slots(), config.queue, config.queue_per_key)
-    app.state.queue = queue  # read by the tests and whoever wants to watch it
-    app.add_middleware(GuardMiddleware, keys=config.keys, max_body=config.max_body, admin_keys=config.admin_keys,
-                       local_only=config.local_only,
+    storage = MemoryStorage()  # one in-memory store for every quota of this app; the queue is watchable
+    app.state.queue = FairQueue(config.answer_slots or answer_slots(), config.queue, config.queue_per_key)
+    app.add_middleware(GuardMiddleware, keys=config.keys, admin_keys=config.admin_keys, local_only=config.local_only,
+                       max_body=config.max_body, body_timeout=config.body_timeout, queue=app.state.queue,
                        limiter=Quota.per_second(config.rate_limit, config.burst, storage),
-                       auth_failures=Quota.per_minute(config.auth_failures, storage), queue=queue)
+                       auth_failures=Quota.per_minute(config.auth_failures, storage))
     _install_error_handlers(app)
     _openapi_security(app)
     app.include_router(chat_router(backend), prefix="/v1")

@@ -1,12 +1,15 @@
-"""Access and limits for the HTTP API: API keys, a per-key limit of cost units, a request-body size limit.
+"""Access and limits for the HTTP API: API keys (and failed ones per address), a per-key limit of cost
+units, a request-body size and time limit, the fair queue for answers.
 
-One pure-ASGI middleware does all three before a request reaches routing or JSON parsing, so a
+One pure-ASGI middleware does them all before a request reaches routing or JSON parsing, so a
 missing key is a 401 whatever the body holds, and a huge body is refused without being read whole.
-What a request costs and the quotas themselves are in api_limits.py.
+What a request costs, the quotas and the queue are in api_limits.py; timeouts for request heads
+and the connection cap are uvicorn's (api_serve.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
@@ -66,7 +69,9 @@ class GuardMiddleware:
 
     def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
                  admin_keys: frozenset[str] = frozenset(), local_only: bool = True,
-                 auth_failures: Quota | None = None, queue: FairQueue | None = None) -> None:
+                 auth_failures: Quota | None = None, queue: FairQueue | None = None,
+                 body_timeout: float | None = 30.0) -> None:
+        self.body_timeout = body_timeout
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
         self.auth_failures = auth_failures or Quota(None)
         self.queue = queue or FairQueue(answer_slots())
@@ -100,7 +105,13 @@ class GuardMiddleware:
         if (wait := self.limiter.wait(client)) > 0:  # already over: refused before the body is read
             await too_many(send, wait, "rate_limited", "too many requests")
             return
-        body = await self._read_body(receive, limit)
+        try:  # a client trickling its body would hold the request (and its connection) for ever
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._read_body(receive, limit)
+        except TimeoutError:
+            await send_error(send, 408, "body_timeout", f"the request body did not arrive within "
+                             f"{self.body_timeout:g} s", [(b"connection", b"close")])
+            return
         if body is None:
             await send_error(send, 413, "body_too_large", f"request body over {limit} bytes")
             return
