@@ -12,7 +12,7 @@ import pytest
 
 from rag.surfaces.api import ApiConfig, create_app
 from rag.surfaces.api_backend import Backend
-from rag.surfaces.api_limits import Quota, address_key, question_cost, request_cost
+from rag.surfaces.api_limits import Quota, address_key, embed_cost, question_cost, request_cost
 from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,12 +32,18 @@ def _chat(*users: str) -> bytes:
 def test_question_cost_follows_the_measured_embedding_time() -> None:
     assert [question_cost(n) for n in (0, 20, 50, 100, 200, 300, 500)] == [1, 1, 2, 4, 9, 16, 36]
     assert question_cost(501) == 1  # refused (422) before it is embedded
+    assert embed_cost(600) == 49  # the longest earlier question a follow-up may be answered as
 
 
 @pytest.mark.parametrize(("path", "body", "cost"), [
     ("/v1/ask", json.dumps({"question": SHORT}).encode(), 1),
     ("/v1/ask", json.dumps({"question": LONG}).encode(), 36),
     ("/v1/ask", json.dumps({"question": LONG, "history": [{"question": LONG}]}).encode(), 36),
+    ("/v1/ask", json.dumps({"question": "那市公安局呢", "history": [{"question": SHORT}]}).encode(), 1),
+    ("/v1/ask", json.dumps({"question": "那市公安局呢", "history": [{"question": LONG}]}).encode(), 36),
+    ("/v1/ask", json.dumps({"question": "那市公安局呢", "history": [{"question": LONG}, {}]}).encode(), 1),
+    ("/v1/ask", json.dumps({"question": "那市公安局呢", "history": [{"question": "问" * 600}]}).encode(), 49),
+    ("/v1/ask", json.dumps({"question": "那市公安局呢", "history": [{"question": "问" * 601}]}).encode(), 1),
     ("/v1/search", json.dumps({"query": "问" * 100}).encode(), 4),
     ("/v1/chat/completions", _chat("问" * 100, "问" * 200), 4 + 9),  # every user message answered
     ("/v1/chat/completions", _chat(*["问" * 100] * 7), 5 * 4),  # the last one and four earlier
@@ -129,3 +135,19 @@ def test_failed_authentication_is_limited_per_client_address(tmp_path: Path) -> 
         assert get("guess-x-000000", neighbour).status_code == 401
         assert get(KEY_A).status_code == 503  # this machine itself, no proxy header
         assert httpx.get(f"{srv.url}/healthz").status_code == 200
+
+
+def test_an_earlier_question_is_bounded_like_a_question(backend: Backend) -> None:
+    """A follow-up can be answered as the last turn's question again, so that question is embedded:
+    it may be at most 100 characters longer than a question (a swapped name, an added phrase)."""
+    app = create_app(backend, ApiConfig(keys=frozenset({KEY_A}), rate_limit=0))
+
+    async def run() -> list[httpx.Response]:
+        async with _client(app) as client:
+            return [await client.post("/v1/ask", headers={"Authorization": f"Bearer {KEY_A}"}, json={
+                "question": "那市公安局呢", "history": [{"question": "燃气安全由谁牵头?" + "。" * n}]})
+                for n in (591, 592)]  # 600 and 601 characters
+
+    fits, too_long = asyncio.run(run())
+    assert fits.status_code == 200
+    assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "invalid_request"

