@@ -29,6 +29,7 @@ from rag.surfaces.api_models import MAX_QUESTION_CHARS, MAX_TURN_QUESTION_CHARS
 ASKED = {"/v1/ask": "question", "/v1/search": "query"}  # the body field that is embedded
 CHAT = "/v1/chat/completions"
 QUEUED = frozenset({*ASKED, CHAT})  # POST paths that compute answers: they wait for a slot
+WATCH_AFTER = 0.25  # seconds in the queue after which a waiting request watches for its client leaving
 
 
 # -- cost ------------------------------------------------------------------------------------------
@@ -181,40 +182,47 @@ class FairQueue:
         self.slots, self.max_waiting, self.per_client = slots, waiting, per_client
         self.running = 0
         self.waiting = 0
-        self._queues: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+        self._queues: OrderedDict[str, deque[asyncio.Future[bool]]] = OrderedDict()
 
     async def turn(self, client: str, receive: Callable[[], Awaitable[dict]] | None = None) -> Slot | None:
         """Wait for a slot; None when ``receive`` reports that the client disconnected meanwhile."""
         ticket = self._join(client)
-        watcher = asyncio.ensure_future(receive()) if receive is not None and not ticket.done() else None
+        if ticket.done():
+            return Slot(self)
+        watcher: asyncio.Future[dict] | None = None
+
+        def watch() -> None:  # only for a long wait: a task per waiting request costs throughput
+            nonlocal watcher
+            assert receive is not None
+            watcher = asyncio.ensure_future(receive())
+            watcher.add_done_callback(lambda done: self._gone(client, ticket, done))
+
+        timer = asyncio.get_running_loop().call_later(WATCH_AFTER, watch) if receive is not None else None
         try:
-            while not ticket.done():
-                await asyncio.wait({ticket} | ({watcher} if watcher else set()), return_when=asyncio.FIRST_COMPLETED)
-                if watcher is not None and watcher.done() and not ticket.done():
-                    if watcher.cancelled() or watcher.exception() or watcher.result().get("type") == "http.disconnect":
-                        self._withdraw(client, ticket)
-                        return None
-                    watcher = None  # not a disconnect: wait for the slot alone
+            admitted = await ticket
         except BaseException:  # cancelled: give the place up, or the slot if it came meanwhile
-            if ticket.done() and not ticket.cancelled():
+            if ticket.done() and not ticket.cancelled() and ticket.result():
                 self.leave()
             else:
                 self._withdraw(client, ticket)
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             if watcher is not None and not watcher.done():
                 watcher.cancel()
-        return Slot(self)
+        return Slot(self) if admitted else None
 
     def leave(self) -> None:
         self.running -= 1
         self._admit()
 
-    def _join(self, client: str) -> asyncio.Future[None]:
-        ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _join(self, client: str) -> asyncio.Future[bool]:
+        """A ticket: True once the client may run, False if it left first."""
+        ticket: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if self.running < self.slots and not self.waiting:
             self.running += 1
-            ticket.set_result(None)
+            ticket.set_result(True)
             return ticket
         queue = self._queues.get(client)
         if self.waiting >= self.max_waiting or (queue is not None and len(queue) >= self.per_client) \
@@ -224,14 +232,22 @@ class FairQueue:
         self.waiting += 1
         return ticket
 
-    def _withdraw(self, client: str, ticket: asyncio.Future[None]) -> None:
+    def _gone(self, client: str, ticket: asyncio.Future[bool], watcher: asyncio.Future[dict]) -> None:
+        if ticket.done() or watcher.cancelled():
+            return
+        if watcher.exception() is None and watcher.result().get("type") != "http.disconnect":
+            return  # not a disconnect: keep waiting for the slot
+        self._withdraw(client, ticket)
+
+    def _withdraw(self, client: str, ticket: asyncio.Future[bool]) -> None:
         queue = self._queues.get(client)
         if queue is not None and ticket in queue:
             queue.remove(ticket)
             self.waiting -= 1
             if not queue:
                 del self._queues[client]
-        ticket.cancel()
+        if not ticket.done():
+            ticket.set_result(False)
 
     def _admit(self) -> None:
         while self.running < self.slots and self._queues:
@@ -243,4 +259,4 @@ class FairQueue:
             else:
                 del self._queues[client]
             self.running += 1
-            ticket.set_result(None)
+            ticket.set_result(True)
