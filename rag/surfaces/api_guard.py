@@ -65,14 +65,15 @@ async def too_many(send: Any, wait: float, code: str, message: str) -> None:
 class GuardMiddleware:
     """Body size limit, then the Bearer key check (an address with too many failed ones gets 429
     without its key being checked), then the cost quota (per key, or per client address when no keys
-    are configured), then the fair queue for the answering paths. Health checks pass untouched."""
+    are configured), the body within its deadline, and the fair queue for the answering paths.
+    Health checks pass untouched."""
 
     def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
                  admin_keys: frozenset[str] = frozenset(), local_only: bool = True,
                  auth_failures: Quota | None = None, queue: FairQueue | None = None,
                  body_timeout: float | None = 30.0) -> None:
-        self.body_timeout = body_timeout
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
+        self.body_timeout = body_timeout  # seconds for the whole body; None: no limit
         self.auth_failures = auth_failures or Quota(None)
         self.queue = queue or FairQueue(answer_slots())
         self.keys, self.admin_keys = keys | admin_keys, admin_keys

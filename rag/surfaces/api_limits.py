@@ -61,7 +61,7 @@ def request_cost(path: str, body: bytes) -> int:
         return 1
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return 1  # the app answers 400
     if not isinstance(data, dict):
         return 1
@@ -82,7 +82,7 @@ def request_cost(path: str, body: bytes) -> int:
 # -- quotas ----------------------------------------------------------------------------------------
 class Quota:
     """Units a client may spend in a moving window (``limits``, in memory). ``item`` None: no limit.
-    A cost above the window's amount is charged as the whole amount, so that it can ever pass."""
+    A cost above the window's amount is charged as the whole amount, so that it can pass at all."""
 
     def __init__(self, item: RateLimitItem | None, storage: MemoryStorage | None = None) -> None:
         self.item = item

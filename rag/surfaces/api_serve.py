@@ -35,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queue", type=int, default=64,
                    help="answering requests waiting for a slot, in all; beyond: 503 busy (default: 64)")
     p.add_argument("--queue-per-key", type=int, default=8,
-                   help="... and per key (per client address without keys) (default: 8)")
+                   help="answering requests waiting per key (per client address without keys); beyond: "
+                        "503 busy (default: 8)")
     p.add_argument("--forwarded-allow-ips", metavar="ADDRESSES",
                    help="proxies whose X-Forwarded-For names the client address (comma-separated addresses "
                         "or networks, * for any; default: $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)")
