@@ -201,7 +201,7 @@ def test_rate_limit_per_key(tmp_path: Path) -> None:
         assert statuses == [200, 200, 200, 429]
         limited = httpx.get(f"{srv.url}/v1/documents", headers=AUTH)
         assert_error(limited, 429, "rate_limited")
-        assert 1 <= int(limited.headers["retry-after"]) <= 2
+        assert 1 <= int(limited.headers["retry-after"]) <= 6  # a moving window of 3 units over 3 / 0.5 s
         other = httpx.get(f"{srv.url}/v1/documents", headers={"Authorization": f"Bearer {OTHER_KEY}"})
         assert other.status_code == 200  # buckets are per key
         assert httpx.get(f"{srv.url}/healthz").status_code == 200  # health checks are never limited

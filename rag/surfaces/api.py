@@ -3,7 +3,7 @@
 Endpoints: POST /v1/ask, POST /v1/search, GET /v1/documents, GET /v1/documents/{doc}/items/{n},
 GET /v1/departments/{name}, POST /v1/chat/completions (OpenAI format, see api_chat.py),
 POST /v1/admin/reindex, GET /healthz, GET /readyz, GET /openapi.json.
-Keys, rate limit and body limit live in api_guard.py; the answer cache in api_cache.py.
+Keys, limits and body size live in api_guard.py and api_limits.py; the answer cache in api_cache.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from limits.storage import MemoryStorage
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -26,7 +27,8 @@ from starlette.routing import Match
 from rag.errors import BadQuestion, RagError
 from rag.surfaces import api_models as m
 from rag.surfaces.api_backend import ApiError, Backend
-from rag.surfaces.api_guard import OPEN_PATHS, GuardMiddleware, RateLimiter
+from rag.surfaces.api_guard import OPEN_PATHS, GuardMiddleware
+from rag.surfaces.api_limits import FairQueue, Quota, answer_slots
 
 if TYPE_CHECKING:
     from rag.types import Document, Item
@@ -39,8 +41,13 @@ class ApiConfig:
     keys: frozenset[str] = frozenset()
     admin_keys: frozenset[str] = frozenset()  # may also upload and delete documents
     local_only: bool = True  # without keys: only loopback Host/Origin (off with --allow-no-auth)
-    rate_limit: float = 20.0  # requests a second per key (or per client address without keys); 0 = off
-    burst: int | None = None  # default: twice the rate
+    rate_limit: float = 20.0  # cost units a second per key (or per client address without keys); 0 = off
+    burst: int | None = None  # cost units at once; default: twice the rate
+    auth_failures: int = 10  # failed authentications a minute per client address, then 429; 0 = off
+    answer_slots: int | None = None  # answers computed at once; default: the CPU cores
+    queue: int = 64  # answering requests waiting for a slot, in all (then 503 busy)
+    queue_per_key: int = 8  # ... and per key (or client address without keys)
+    body_timeout: float = 30.0  # seconds to receive a whole request body, then 408
     max_body: int = 64 * 1024  # bytes
     cache_size: int = 1024  # answers; 0 = off
 
@@ -190,8 +197,12 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="policy-qa", version="1", lifespan=lifespan,
                   description="Answers, search and browsing over policy documents, with exact item citations.")
-    app.add_middleware(GuardMiddleware, keys=config.keys, limiter=RateLimiter(config.rate_limit, config.burst),
-                       max_body=config.max_body, admin_keys=config.admin_keys, local_only=config.local_only)
+    storage = MemoryStorage()  # one in-memory store for every quota of this app; the queue is watchable
+    app.state.queue = FairQueue(config.answer_slots or answer_slots(), config.queue, config.queue_per_key)
+    app.add_middleware(GuardMiddleware, keys=config.keys, admin_keys=config.admin_keys, local_only=config.local_only,
+                       max_body=config.max_body, body_timeout=config.body_timeout, queue=app.state.queue,
+                       limiter=Quota.per_second(config.rate_limit, config.burst, storage),
+                       auth_failures=Quota.per_minute(config.auth_failures, storage))
     _install_error_handlers(app)
     _openapi_security(app)
     app.include_router(chat_router(backend), prefix="/v1")

@@ -1,22 +1,25 @@
-"""Access and limits for the HTTP API: API keys, a per-key rate limit, a request-body size limit.
+"""Access and limits for the HTTP API: API keys (and failed ones per address), a per-key limit of cost
+units, a request-body size and time limit, the fair queue for answers.
 
-One pure-ASGI middleware does all three before a request reaches routing or JSON parsing, so a
+One pure-ASGI middleware does them all before a request reaches routing or JSON parsing, so a
 missing key is a 401 whatever the body holds, and a huge body is refused without being read whole.
+What a request costs, the quotas and the queue are in api_limits.py; timeouts for request heads
+and the connection cap are uvicorn's (api_serve.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
 import os
-import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
+from rag.surfaces.api_limits import QUEUED, Busy, FairQueue, Quota, address_key, answer_slots, request_cost
 
 KEYS_ENV = "RAG_API_KEYS"
 ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)
@@ -41,35 +44,6 @@ def load_keys(keys_file: Path | None = None, env: str | None = None, variable: s
     return frozenset(keys)
 
 
-class RateLimiter:
-    """Token bucket per client: ``rate`` requests a second on average, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int | None = None, max_clients: int = 10_000) -> None:
-        if rate < 0:
-            raise ValueError("rate must be 0 (off) or greater.")
-        self.rate = rate
-        self.burst = max(1, burst if burst is not None else math.ceil(2 * rate))
-        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, last refill time)
-        self._lock = threading.Lock()
-        self._max_clients = max_clients
-
-    def acquire(self, client: str, now: float | None = None) -> float:
-        """Take one token; return 0 when allowed, else the seconds until one is available."""
-        if self.rate == 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            tokens, last = self._buckets.get(client, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                if client not in self._buckets and len(self._buckets) >= self._max_clients:
-                    self._buckets.clear()  # bounded memory; a full bucket for everyone is the safe side
-                self._buckets[client] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-
-
 def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
 
@@ -83,13 +57,25 @@ async def send_error(send: Any, status: int, code: str, message: str,
     await send({"type": "http.response.body", "body": body})
 
 
-class GuardMiddleware:
-    """Body size limit, then the Bearer key check, then the rate limit (per key, or per client
-    address when no keys are configured). Health checks pass untouched."""
+async def too_many(send: Any, wait: float, code: str, message: str) -> None:
+    retry = max(1, math.ceil(wait))
+    await send_error(send, 429, code, f"{message}; retry after {retry} s", [(b"retry-after", str(retry).encode())])
 
-    def __init__(self, app: Any, keys: frozenset[str], limiter: RateLimiter, max_body: int,
-                 admin_keys: frozenset[str] = frozenset(), local_only: bool = True) -> None:
+
+class GuardMiddleware:
+    """Body size limit, then the Bearer key check (an address with too many failed ones gets 429
+    without its key being checked), then the cost quota (per key, or per client address when no keys
+    are configured), the body within its deadline, and the fair queue for the answering paths.
+    Health checks pass untouched."""
+
+    def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
+                 admin_keys: frozenset[str] = frozenset(), local_only: bool = True,
+                 auth_failures: Quota | None = None, queue: FairQueue | None = None,
+                 body_timeout: float | None = 30.0) -> None:
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
+        self.body_timeout = body_timeout  # seconds for the whole body; None: no limit
+        self.auth_failures = auth_failures or Quota(None)
+        self.queue = queue or FairQueue(answer_slots())
         self.keys, self.admin_keys = keys | admin_keys, admin_keys
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -106,21 +92,32 @@ class GuardMiddleware:
             await send_error(send, 403, "forbidden_origin",
                              "without API keys only pages and clients on this machine may call (Host/Origin)")
             return
-        client = self._client(headers.get(b"authorization", b""), scope)
+        address = address_key((scope.get("client") or ("local", 0))[0])
+        if self.keys and (wait := self.auth_failures.wait(address)) > 0:  # the key is not even looked at
+            await too_many(send, wait, "too_many_auth_failures", "too many failed authentications from this address")
+            return
+        client = self._client(headers.get(b"authorization", b""), address)
         if client is None:
+            self.auth_failures.take(address)
             await send_error(send, 401, "unauthorized",
                              "missing or unknown API key: send 'Authorization: Bearer <key>'",
                              [(b"www-authenticate", b"Bearer")])
             return
-        wait = self.limiter.acquire(client)
-        if wait > 0:
-            retry = str(max(1, math.ceil(wait))).encode()
-            await send_error(send, 429, "rate_limited", f"too many requests; retry after {retry.decode()} s",
-                             [(b"retry-after", retry)])
+        if (wait := self.limiter.wait(client)) > 0:  # already over: refused before the body is read
+            await too_many(send, wait, "rate_limited", "too many requests")
             return
-        body = await self._read_body(receive, limit)
+        try:  # a client trickling its body would hold the request (and its connection) for ever
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._read_body(receive, limit)
+        except TimeoutError:
+            await send_error(send, 408, "body_timeout", f"the request body did not arrive within "
+                             f"{self.body_timeout:g} s", [(b"connection", b"close")])
+            return
         if body is None:
             await send_error(send, 413, "body_too_large", f"request body over {limit} bytes")
+            return
+        if (wait := self.limiter.take(client, request_cost(scope["path"], body))) > 0:
+            await too_many(send, wait, "rate_limited", "too many requests (long questions cost more)")
             return
         # The role handlers check: no keys at all (loopback only) is the single-user admin mode.
         admin = not self.keys or client.removeprefix("key:") in self.admin_keys
@@ -128,12 +125,36 @@ class GuardMiddleware:
         if body:  # every body here is JSON: read it so whatever Content-Type says (curl -d sends form type)
             scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-type"]
                      + [(b"content-type", b"application/json")]}
-        await self.app(scope, _replay(body, receive), send)
+        if scope.get("method") == "POST" and scope["path"] in QUEUED:
+            await self._queued(client, scope, body, receive, send)
+        else:
+            await self.app(scope, _replay(body, receive), send)
 
-    def _client(self, authorization: bytes, scope: dict) -> str | None:
+    async def _queued(self, client: str, scope: dict, body: bytes, receive: Any, send: Any) -> None:
+        """Run an answering request when the fair queue gives it a slot; the slot is freed as soon as
+        the response starts (the answer is computed by then), or when the app fails."""
+        try:
+            slot = await self.queue.turn(client, receive)
+        except Busy:
+            await send_error(send, 503, "busy", "the server is busy answering other questions; retry after 1 s",
+                             [(b"retry-after", b"1")])
+            return
+        if slot is None:
+            return  # the client went away while it waited
+
+        async def send_then_free(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                slot.release()
+            await send(message)
+
+        try:
+            await self.app(scope, _replay(body, receive), send_then_free)
+        finally:
+            slot.release()
+
+    def _client(self, authorization: bytes, address: str) -> str | None:
         if not self.keys:
-            host = (scope.get("client") or ("local", 0))[0]
-            return f"addr:{host}"
+            return f"addr:{address}"
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

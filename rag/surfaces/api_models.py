@@ -13,7 +13,9 @@ from rag.answering.question import MAX_QUESTION_CHARS
 MAX_K = 50
 MAX_HISTORY = 20
 MAX_MESSAGES = 50
-
+# An earlier answer's question: the asked one (≤ MAX_QUESTION_CHARS), maybe with a unit name swapped or
+# a phrase added by a follow-up. A follow-up can be answered as that question again, so it is embedded.
+MAX_TURN_QUESTION_CHARS = MAX_QUESTION_CHARS + 100
 
 
 def _whole_number(value: Any) -> Any:
@@ -58,7 +60,7 @@ class Turn(BaseModel):
     """One earlier answer object, as returned by /v1/ask (extra fields such as citations are ignored)."""
 
     model_config = ConfigDict(extra="ignore")
-    question: Annotated[StrictStr, Field(max_length=MAX_QUESTION_CHARS * 4)] | None = None
+    question: Annotated[StrictStr, Field(max_length=MAX_TURN_QUESTION_CHARS)] | None = None
     answer: Annotated[StrictStr, Field(max_length=20_000)] | None = None
     refused: StrictBool = False
     kind: Name | None = None
