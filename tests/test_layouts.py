@@ -245,3 +245,14 @@ def test_any_text_parses_without_an_exception(text):
         return
     doc = read_text(text, "noise.txt")
     assert all(it.text in text for it in doc.items)
+
+
+def test_items_numbered_past_999_stay_apart_and_can_be_asked_for():
+    from rag.answering.question import QuestionAnalyzer
+    from rag.reading.departments import Directory
+
+    lines = ["示例市测试工作要点", "一、重点任务"] + [f"{n}.第{n}项任务的内容要求。（责任单位：市应急管理局）" for n in range(1, 1003)]
+    doc = read_text("\n".join(lines), "long.txt")
+    assert len(doc.items) == 1002 and doc.item(1001).title.startswith("第1001项")
+    analyzer = QuestionAnalyzer(Directory(["市应急管理局"]), doc.text, {it.number for it in doc.items})
+    assert analyzer.analyze("第1001条讲了什么").item == 1001

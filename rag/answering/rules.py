@@ -15,7 +15,7 @@ from rag.indexing.lexical import STOPWORDS
 
 # == question.py — What a question asks: its kind (lead, units, deadline …), the item, section or unit it names, and what the documents cannot answer.
 # an item by its number (第23条, 第二十三项)
-ITEM_REF = re.compile(r"第\s*([0-9]{1,3}|[一二三四五六七八九十两]{1,4})\s*(?:条|项|点|款|个条目)")
+ITEM_REF = re.compile(r"第\s*([0-9]{1,4}|[一二三四五六七八九十两]{1,4})\s*(?:条|项|点|款|个条目)")
 
 # an item by a bare number (23条, 5项), not a count of things
 ITEM_REF_BARE = re.compile(r"(?<![0-9第.])([0-9]{1,3})\s*(?:条|项)(?![件])")
@@ -26,7 +26,7 @@ SECTION_REF = re.compile(
 )
 
 # an item by an ordinal in words (第二十三), not a date or a batch
-ITEM_REF_LOOSE = re.compile(r"第\s*([0-9]{1,3}|[一二三四五六七八九十两]{1,4})(?![0-9一二三四五六七八九十两年月日天届次批个])")
+ITEM_REF_LOOSE = re.compile(r"第\s*([0-9]{1,4}|[一二三四五六七八九十两]{1,4})(?![0-9一二三四五六七八九十两年月日天届次批个])")
 
 # the last item of the document
 LAST_ITEM = re.compile(r"最后一条|最后一项|末条|最末一条")
