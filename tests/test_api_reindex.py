@@ -14,7 +14,8 @@ import pytest
 from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY = "reindex-test-key-0123"
+KEY = "reindex-test-key-0123"  # an admin key: re-indexing needs one
+READER = "reindex-reader-key-4567"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
@@ -27,7 +28,7 @@ def server(tmp_path: Path):
     if (ROOT / "index").is_dir():
         shutil.copytree(ROOT / "index", index)
     args = ["--corpus", str(corpus), "--index", str(index), "--rate-limit", "0"]
-    with ServerProcess(args, env={"RAG_API_KEYS": KEY}, cwd=tmp_path, log=tmp_path / "serve.log") as srv:
+    with ServerProcess(args, env={"RAG_API_KEYS": READER, "RAG_API_ADMIN_KEYS": KEY}, cwd=tmp_path, log=tmp_path / "serve.log") as srv:
         srv.corpus = corpus  # type: ignore[attr-defined]
         yield srv
 
@@ -92,7 +93,19 @@ def test_reindex_picks_up_a_changed_corpus_and_drops_cached_answers(server: Serv
         assert fresh.json()["answer"].index("市公安局") < fresh.json()["answer"].index("市城管执法局")
 
 
-def test_reindex_needs_the_key_and_a_valid_body(server: ServerProcess) -> None:
+def test_reindex_needs_an_admin_key_and_a_valid_body(server: ServerProcess) -> None:
     assert httpx.post(f"{server.url}/v1/admin/reindex").status_code == 401
+    reader = httpx.post(f"{server.url}/v1/admin/reindex", headers={"Authorization": f"Bearer {READER}"})
+    assert reader.status_code == 403 and reader.json()["error"]["code"] == "forbidden"
     bad = httpx.post(f"{server.url}/v1/admin/reindex", headers=AUTH, json={"force": "yes"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_the_answer_cache_is_kept_per_key(server: ServerProcess) -> None:
+    """A cache hit must not tell one key what another asked."""
+    question = {"question": "烟花爆竹的配合单位有哪些?"}
+    admin = {"Authorization": f"Bearer {KEY}"}
+    reader = {"Authorization": f"Bearer {READER}"}
+    assert httpx.post(f"{server.url}/v1/ask", headers=admin, json=question).headers["x-cache"] == "miss"
+    assert httpx.post(f"{server.url}/v1/ask", headers=reader, json=question).headers["x-cache"] == "miss"
+    assert httpx.post(f"{server.url}/v1/ask", headers=reader, json=question).headers["x-cache"] == "hit"

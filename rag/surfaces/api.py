@@ -146,7 +146,7 @@ register_url_convertor("docpath", DocumentPath())
 
 def _require_admin(request: Request) -> None:
     if getattr(request.state, "role", "reader") != "admin":
-        raise ApiError(403, "forbidden", "changing the corpus needs an admin key (RAG_API_ADMIN_KEYS)")
+        raise ApiError(403, "forbidden", "changing the corpus or the index needs an admin key (RAG_API_ADMIN_KEYS)")
 
 
 def change_out(status: str, doc_id: str, report: Any) -> dict[str, Any]:
@@ -222,10 +222,10 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
                               "documents": len(service.documents()), "index_created": manifest.created})
 
     @app.post("/v1/ask", response_model=m.AnswerOut, responses=errors(400, 422, *COMMON), tags=["answers"])
-    def ask(body: m.AskIn) -> JSONResponse:
+    def ask(body: m.AskIn, request: Request) -> JSONResponse:
         """Answer one question; ``history`` holds this conversation's earlier answer objects."""
         history = [turn.model_dump(exclude_none=True) for turn in body.history]
-        answer, hit = backend.ask(body.question, history, body.docs)
+        answer, hit = backend.ask(body.question, history, body.docs, getattr(request.state, "tenant", ""))
         return json_response(answer, headers={"X-Cache": "hit" if hit else "miss"})
 
     @app.post("/v1/search", response_model=m.SearchOut, responses=errors(400, 422, *COMMON), tags=["answers"])
@@ -292,8 +292,9 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
 
     @app.post("/v1/admin/reindex", response_model=m.ReindexOut, responses=errors(400, 422, *COMMON),
               tags=["ops"])
-    def reindex(body: m.ReindexIn | None = None) -> JSONResponse:
-        """Rebuild the index from the corpus and swap it in; requests keep being served meanwhile."""
+    def reindex(request: Request, body: m.ReindexIn | None = None) -> JSONResponse:
+        """Rebuild the index from the corpus and swap it in (admin keys); requests keep being served meanwhile."""
+        _require_admin(request)
         return json_response(backend.reindex(force=body.force if body else True))
 
     return app

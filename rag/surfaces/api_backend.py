@@ -71,12 +71,13 @@ class Backend:
         return self._service
 
     def ask(self, question: str, history: list[dict[str, Any]],
-            docs: list[str] | None = None) -> tuple[dict[str, Any], bool]:
-        """The answer object, and whether it came from the cache."""
+            docs: list[str] | None = None, tenant: str = "") -> tuple[dict[str, Any], bool]:
+        """The answer object, and whether it came from the cache. Each API key (``tenant``) has its
+        own cache entries, so a hit never tells one key what another asked."""
         started = time.perf_counter()
         service = self.service
         generation = service.state
-        key = cache_key(question, history, docs)
+        key = cache_key(question, history, docs, tenant)
         cached = self.cache.get(key, generation)
         if cached is not None:
             return {**cached, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}, True

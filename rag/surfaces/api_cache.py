@@ -1,5 +1,6 @@
-"""A bounded LRU of answers, keyed on the question and the conversation history, tied to one loaded
-index: when the service swaps in a new index, every answer of the old one is dropped."""
+"""A bounded LRU of answers, keyed on the caller (API key digest), the question and the conversation
+history, tied to one loaded index: when the service swaps in a new index, every answer of the old one
+is dropped."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from collections import OrderedDict
 from typing import Any
 
 
-def cache_key(question: str, history: list[dict[str, Any]], docs: list[str] | None = None) -> str:
-    return json.dumps([question, history, docs], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def cache_key(question: str, history: list[dict[str, Any]], docs: list[str] | None = None, tenant: str = "") -> str:
+    return json.dumps([tenant, question, history, docs], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class AnswerCache:

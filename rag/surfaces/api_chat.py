@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
@@ -44,21 +44,22 @@ def with_inline_citations(answer: dict[str, Any]) -> str:
     return answer["answer"] + "".join(marks)
 
 
-def chat_answer(backend: Backend, messages: list[m.ChatMessage], docs: list[str] | None = None) -> dict[str, Any]:
+def chat_answer(backend: Backend, messages: list[m.ChatMessage], docs: list[str] | None = None,
+                tenant: str = "") -> dict[str, Any]:
     users = [message_text(msg) for msg in messages if msg.role == "user"]
     if not users or messages[-1].role != "user":
         raise ApiError(422, "invalid_request", "the last message must be the user's question")
     history: list[dict[str, Any]] = []
     for earlier in users[:-1][-REPLAYED_TURNS:]:
         try:
-            answer = backend.ask(earlier, list(history), docs)[0]
+            answer = backend.ask(earlier, list(history), docs, tenant)[0]
         except BadQuestion:
             continue  # an unanswerable earlier turn carries nothing over
         try:  # the same fields /v1/ask passes on, so the cache key does not hold latencies
             history.append(m.Turn.model_validate(answer).model_dump(exclude_none=True))
         except ValidationError:
             continue
-    return backend.ask(users[-1], history, docs)[0]
+    return backend.ask(users[-1], history, docs, tenant)[0]
 
 
 def _chunk(cid: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -86,9 +87,9 @@ def chat_router(backend: Backend) -> APIRouter:
 
     @router.post("/chat/completions", response_model=m.ChatOut, responses={
         **errors, 200: {"content": {"text/event-stream": {}}, "description": "a completion, or SSE chunks"}})
-    def chat_completions(body: m.ChatIn) -> Any:
+    def chat_completions(body: m.ChatIn, request: Request) -> Any:
         """OpenAI-compatible chat: answers the last user message, citations inline and in ``citations``."""
-        answer = chat_answer(backend, body.messages, body.docs)
+        answer = chat_answer(backend, body.messages, body.docs, getattr(request.state, "tenant", ""))
         text = with_inline_citations(answer)
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if body.stream:

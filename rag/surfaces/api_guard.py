@@ -10,6 +10,7 @@ and the connection cap are uvicorn's (api_serve.py).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import math
@@ -121,7 +122,10 @@ class GuardMiddleware:
             return
         # The role handlers check: no keys at all (loopback only) is the single-user admin mode.
         admin = not self.keys or client.removeprefix("key:") in self.admin_keys
-        scope = {**scope, "state": {**(scope.get("state") or {}), "role": "admin" if admin else "reader"}}
+        # the caller's identity for per-key state (the answer cache): a digest, never the key itself
+        tenant = hashlib.sha256(client.encode()).hexdigest()[:16] if self.keys else ""
+        scope = {**scope, "state": {**(scope.get("state") or {}), "role": "admin" if admin else "reader",
+                                    "tenant": tenant}}
         if body:  # every body here is JSON: read it so whatever Content-Type says (curl -d sends form type)
             scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-type"]
                      + [(b"content-type", b"application/json")]}
