@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     gate = chatview.Gate(active=2, waiting=args.queue_size)
     demo = build(service, args.feedback, gate)
     demo.queue(max_size=args.queue_size * 2, default_concurrency_limit=2)
-    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    auth = chatview.Login(*args.auth.split(":", 1)) if args.auth else None  # failed logins are limited
     private = [ROOT / name for name in (".git", ".venv", "index", "feedback", "test-output")]
     private += [args.feedback.parent, Path(service.index)]
     demo.launch(

@@ -289,3 +289,12 @@ def test_the_feedback_file_is_rotated_past_its_cap(tmp_path) -> None:
     assert path.stat().st_size < 1200 and (tmp_path / "feedback.jsonl.1").stat().st_size < 1200
     last = [line for line in path.read_text("utf-8").splitlines() if line]
     assert '"n": 49' in last[-1]
+
+
+def test_failed_logins_lock_the_name_for_a_minute() -> None:
+    login = chatview.Login("staff", "s3cret", per_name=3, overall=5)
+    assert login("staff", "s3cret")
+    assert [login("staff", f"guess{i}") for i in range(3)] == [False, False, False]
+    assert not login("staff", "s3cret")  # locked: the right password gains nothing now
+    assert not login("clerk", "x") and not login("clerk", "y")  # (5 failures in all)
+    assert not login("other", "s3cret")  # and every name is locked once the overall limit is reached

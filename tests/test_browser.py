@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +223,13 @@ def test_login_is_required_when_auth_is_set(tmp_path: Path, page) -> None:
         page.keyboard.press("Enter")
         page.wait_for_selector("#question textarea", timeout=ANSWER_TIMEOUT)
         assert "市城管执法局" in ask(page, "燃气安全由谁牵头?").inner_text()
+
+
+def test_failed_logins_are_limited_over_http(tmp_path: Path) -> None:
+    with start_app(tmp_path, env={"RAG_AUTH": "staff:s3cret"}) as url:
+        assert httpx.post(f"{url}/login", data={"username": "staff", "password": "s3cret"}, timeout=10).status_code == 200
+        guesses = [httpx.post(f"{url}/login", data={"username": "staff", "password": f"guess{i}"}, timeout=10)
+                   for i in range(10)]
+        assert all(r.status_code >= 400 for r in guesses)
+        locked = httpx.post(f"{url}/login", data={"username": "staff", "password": "s3cret"}, timeout=10)
+        assert locked.status_code >= 400  # the right password, after ten failures within the minute

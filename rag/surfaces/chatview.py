@@ -9,6 +9,7 @@ character references as well, so neither HTML nor Markdown (``**bold**``, ``[lin
 
 from __future__ import annotations
 
+import hmac
 import string
 import threading
 import time
@@ -298,3 +299,27 @@ class Gate:
 
 
 BUSY_MESSAGE = "系统繁忙,请稍后再试。"
+
+
+class Login:
+    """The web chat's login check, for Gradio's ``auth``: one account, compared in constant time,
+    and guessing limited: after ``per_name`` failed logins for one user name in a minute (or
+    ``overall`` for all names together) every login for it fails until the minute has passed,
+    the right password included, so a guess that lands gains nothing."""
+
+    def __init__(self, user: str, password: str, per_name: int = 10, overall: int = 60) -> None:
+        from limits import RateLimitItemPerMinute, storage, strategies
+
+        self._user, self._password = user.encode(), password.encode()
+        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self._per_name, self._overall = RateLimitItemPerMinute(per_name), RateLimitItemPerMinute(overall)
+
+    def __call__(self, username: str, password: str) -> bool:
+        name = f"name:{username}"
+        if not (self._limiter.test(self._per_name, name) and self._limiter.test(self._overall, "all")):
+            return False
+        ok = hmac.compare_digest(username.encode(), self._user) & hmac.compare_digest(password.encode(), self._password)
+        if not ok:
+            self._limiter.hit(self._per_name, name)
+            self._limiter.hit(self._overall, "all")
+        return bool(ok)
