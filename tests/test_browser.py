@@ -227,6 +227,7 @@ def test_login_is_required_when_auth_is_set(tmp_path: Path, page) -> None:
 
 def test_failed_logins_are_limited_over_http(tmp_path: Path) -> None:
     with start_app(tmp_path, env={"RAG_AUTH": "staff:s3cret"}) as url:
+        url = url.rstrip("/")
         assert httpx.post(f"{url}/login", data={"username": "staff", "password": "s3cret"}, timeout=10).status_code == 200
         guesses = [httpx.post(f"{url}/login", data={"username": "staff", "password": f"guess{i}"}, timeout=10)
                    for i in range(10)]
