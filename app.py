@@ -110,6 +110,7 @@ FEEDBACK_MAX_BYTES = 5 * 2**20  # then rotated to feedback.jsonl.1: the file nev
 def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
     from rag.indexing.store import append_jsonl
 
+    feedback_limit = chatview.FeedbackLimit(per_minute=30)
     docs = service.documents()
 
     def user_message(question: str) -> dict[str, str]:
@@ -141,10 +142,12 @@ def build(service: Any, feedback_path: Path, gate: chatview.Gate) -> gr.Blocks:
         turns.append({"index": len(chat) - 1, "answer": answer})
         return "", chat, turns, chatview.plain_text(answer)
 
-    def on_like(data: gr.LikeData, turns: list):
+    def on_like(data: gr.LikeData, turns: list, request: gr.Request):
         record = next((t for t in turns or [] if t["index"] == data.index), None)
         if record is None:
             return "这条消息不是回答,没有记录反馈。"
+        if not feedback_limit.allow(getattr(request, "session_hash", "") or ""):
+            return "反馈太频繁,这次没有记录,请稍后再试。"
         liked = data.liked is True or data.liked == "Like"
         append_jsonl(feedback_path, chatview.feedback_record(record["answer"], liked), max_bytes=FEEDBACK_MAX_BYTES)
         return "已记录反馈:" + ("有帮助" if liked else "没有帮助") + "。谢谢!"

@@ -298,3 +298,9 @@ def test_failed_logins_lock_the_name_for_a_minute() -> None:
     assert not login("staff", "s3cret")  # locked: the right password gains nothing now
     assert not login("clerk", "x") and not login("clerk", "y")  # (5 failures in all)
     assert not login("other", "s3cret")  # and every name is locked once the overall limit is reached
+
+
+def test_feedback_is_limited_per_chat_session() -> None:
+    limit = chatview.FeedbackLimit(per_minute=3)
+    assert [limit.allow("session-a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("session-b")  # another session has its own allowance

@@ -323,3 +323,17 @@ class Login:
             self._limiter.hit(self._per_name, name)
             self._limiter.hit(self._overall, "all")
         return bool(ok)
+
+
+class FeedbackLimit:
+    """At most ``per_minute`` feedback events a minute from one chat session: a script clicking the
+    thumbs cannot fill the feedback file (which also rotates at its size limit)."""
+
+    def __init__(self, per_minute: int = 30) -> None:
+        from limits import RateLimitItemPerMinute, storage, strategies
+
+        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self._item = RateLimitItemPerMinute(per_minute)
+
+    def allow(self, session: str) -> bool:
+        return self._limiter.hit(self._item, session or "anonymous")
