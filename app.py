@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         server_name=args.host, server_port=args.port, auth=auth,
         auth_message="请输入账号和密码登录" if auth else None,
         allowed_paths=[], blocked_paths=[str(p) for p in private],
+        max_file_size=0,  # the chat takes no files: Gradio's generic upload route refuses any (413)
         footer_links=[], ssr_mode=False, show_error=False, quiet=False,
         theme=theme(), css=CSS,
     )

@@ -234,3 +234,10 @@ def test_failed_logins_are_limited_over_http(tmp_path: Path) -> None:
         assert all(r.status_code >= 400 for r in guesses)
         locked = httpx.post(f"{url}/login", data={"username": "staff", "password": "s3cret"}, timeout=10)
         assert locked.status_code >= 400  # the right password, after ten failures within the minute
+
+
+def test_gradios_generic_upload_route_takes_no_file(tmp_path: Path) -> None:
+    with start_app(tmp_path) as url:
+        url = url.rstrip("/")
+        r = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.bin", b"x" * 50_000)}, timeout=10)
+        assert r.status_code == 413
