@@ -29,9 +29,10 @@ class ServerProcess:
 
     def __init__(self, args: list[str] | None = None, env: dict[str, str] | None = None,
                  cwd: Path | None = None, timeout: float = 120.0, log: Path | None = None,
-                 ready_path: str = "/readyz") -> None:
+                 ready_path: str = "/readyz", host: str = "127.0.0.1") -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.host = host
+        self.url = f"http://{host}:{self.port}"
         self.args, self.cwd, self.timeout, self.log = list(args or []), cwd, timeout, log
         self.ready_path = ready_path  # /healthz: up; /readyz: index loaded
         self.env = {**os.environ, **(env or {})}
@@ -40,7 +41,7 @@ class ServerProcess:
     def start(self) -> Self:
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
         self._out = out
-        cmd = [sys.executable, "-m", "rag.surfaces.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args]
+        cmd = [sys.executable, "-m", "rag.surfaces.cli", "serve", "--host", self.host, "--port", str(self.port), *self.args]
         self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdout=out, stderr=out)
         self.wait_ready()
         return self

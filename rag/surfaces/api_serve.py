@@ -187,7 +187,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if cap < args.max_connections:
         print(f"warning: the open-file limit allows {cap} connections, not --max-connections "
               f"{args.max_connections}; raise it (ulimit -n) to serve more", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=args.access_log,
+    # uvicorn wants ::1 without brackets; its access lines are INFO records, silenced at "warning"
+    uvicorn.run(app, host=args.host.strip("[]"), port=args.port, log_level="info" if args.access_log else "warning",
+                access_log=args.access_log,
                 server_header=False, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips,
                 http=head_timeout_protocol(args.header_timeout), timeout_keep_alive=args.keep_alive,
                 limit_concurrency=cap, h11_max_incomplete_event_size=args.max_header_bytes)

@@ -297,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except PermissionError as exc:  # a read-only index folder, a corpus file the user may not read
+        print(f"error: no permission to {'write or read ' + str(exc.filename) if exc.filename else 'do that'}: "
+              "check the folder's owner and mode (or pass --index to a writable folder)", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
