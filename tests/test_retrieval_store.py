@@ -282,3 +282,17 @@ def test_every_index_file_is_on_disk_before_current_points_at_it(tmp_path, monke
     assert {"vectors.faiss", "chunks.json", "manifest.json"} <= files
     before_current = synced[: int(order[-1].split()[2])]
     assert all(any(s.endswith("/" + name) for s in before_current) for name in files), (files, before_current)
+
+
+def test_the_bigram_cache_is_bounded_by_bytes():
+    """Every distinct question used to stay cached (~110 KB for a long one): the cache now drops the
+    least recently used texts past its byte budget."""
+    from rag.answering.evidence import _BoundedCache
+
+    cache = _BoundedCache(budget=200_000)
+    texts = [f"第{i}个很长的问题" + "燃气管网老化更新改造" * 40 for i in range(100)]
+    for text in texts:
+        grams = frozenset(text[j : j + 2] for j in range(len(text) - 1))
+        cache.put(text, grams)
+        assert cache.used <= cache.budget
+    assert cache.get(texts[-1]) is not None and cache.get(texts[0]) is None

@@ -4,11 +4,13 @@ supports it. Pure functions over text; no index, no model."""
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 
 from rag.answering.rules import (
     A_NOT_A,
+    BIGRAM_CACHE_BYTES,
     FUNCTION_CHARS,
     GENERIC_TITLE_WORDS,
     LONG_STOPWORDS,
@@ -33,12 +35,47 @@ def content_text(text: str, remove: list[str] = ()) -> str:
     return NON_CONTENT.sub(" ", text)
 
 
-@lru_cache(maxsize=65536)
+class _BoundedCache:
+    """Bigram sets of recent texts, least recently used dropped first, bounded by an estimate of the
+    bytes held (a question-keyed ``lru_cache`` grew by ~110 KB per distinct long question)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget, self.used = budget, 0
+        self._entries: OrderedDict[str, tuple[frozenset[str], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> frozenset[str] | None:
+        with self._lock:
+            entry = self._entries.get(text)
+            if entry is not None:
+                self._entries.move_to_end(text)
+                return entry[0]
+        return None
+
+    def put(self, text: str, grams: frozenset[str]) -> None:
+        size = 100 + 4 * len(text) + 120 * len(grams)  # str, frozenset slots and 2-character strs
+        with self._lock:
+            if text in self._entries or size > self.budget:
+                return
+            self._entries[text] = (grams, size)
+            self.used += size
+            while self.used > self.budget:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.used -= dropped
+
+
+_BIGRAMS = _BoundedCache(BIGRAM_CACHE_BYTES)
+
+
 def bigrams(text: str) -> frozenset[str]:
+    if (cached := _BIGRAMS.get(text)) is not None:
+        return cached
     out = set()
     for part in NON_CONTENT.split(text):
         out.update(part[i : i + 2] for i in range(len(part) - 1))
-    return frozenset(out)
+    grams = frozenset(out)
+    _BIGRAMS.put(text, grams)
+    return grams
 
 
 def support(question_content: str, evidence: str, weights: Mapping[str, float] | None = None) -> float:

@@ -248,6 +248,9 @@ SPOKEN_FILLERS = frozenset("里头 里面 东西 来着 原话 提法 说法 怎
 # stopwords and spoken fillers, longest first, removed before scoring evidence
 LONG_STOPWORDS = sorted((w for w in STOPWORDS | SPOKEN_FILLERS if len(w) >= 2), key=len, reverse=True)
 
+# memory the bigram sets of recent texts (tasks, sentences, questions) may hold
+BIGRAM_CACHE_BYTES = 64 * 2**20
+
 # a phrase the question quotes (“八个必须”): a task that writes it is the one asked about
 QUOTED_PHRASE = re.compile(r"[“\"「『‘]([^”\"」』’]{2,20})[”\"」』’]")
 QUOTE_WEIGHT = 0.1
