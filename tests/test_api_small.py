@@ -35,3 +35,27 @@ def test_a_folder_without_permission_is_one_clear_line(monkeypatch, capsys) -> N
     assert cli.main(["index"]) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no permission to write or read /srv/rag/index/.build-x" in err
+
+
+def test_readyz_tells_no_folder_names_to_a_client_without_a_key() -> None:
+    import asyncio
+
+    from rag.errors import RagError
+    from rag.surfaces.api import create_app
+    from rag.surfaces.api_backend import Backend
+
+    def load():
+        raise RagError("corpus folder /home/clerk/private/corpus does not exist")
+
+    backend = Backend(load)
+    backend.load()
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(backend))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.get("/readyz")
+
+    r = asyncio.run(get())
+    assert r.status_code == 503 and r.json()["error"]["code"] == "load_failed"
+    message = r.json()["error"]["message"]
+    assert "/home/clerk" not in message and "corpus folder corpus does not exist" in message

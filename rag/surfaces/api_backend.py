@@ -3,6 +3,7 @@ while the index loads) and the answer cache in front of it. Errors for clients a
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -22,6 +23,14 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:;,'\"]+/)*([^\s/:;,'\"]*)")
+
+
+def without_paths(message: str) -> str:
+    """A message for clients that need no key (/readyz): folders left out, the file's name kept."""
+    return ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", message)
 
 
 class Backend:
@@ -65,8 +74,8 @@ class Backend:
     def service(self) -> Service:
         if self._service is None:
             if self.load_error:
-                raise ApiError(503, "load_failed", f"the index failed to load: {self.load_error}; "
-                               "fix that and restart the server")
+                raise ApiError(503, "load_failed", f"the index failed to load: {without_paths(self.load_error)}; "
+                               "fix that and restart the server (the server's log has the full message)")
             raise ApiError(503, "not_ready", "the index is loading; try again shortly", {"Retry-After": "1"})
         return self._service
 
