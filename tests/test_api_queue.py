@@ -142,14 +142,15 @@ class RecordingBackend(Backend):
         self.gate.set()
         self._lock = threading.Lock()
 
-    def ask(self, question: str, history: list[dict[str, Any]], docs: list[str] | None = None) -> Any:
+    def ask(self, question: str, history: list[dict[str, Any]], docs: list[str] | None = None,
+            tenant: str = "") -> Any:
         with self._lock:
             self.started.append(question)
             self.inside += 1
             self.most = max(self.most, self.inside)
         try:
             self.gate.wait(60)
-            return super().ask(question, history, docs)
+            return super().ask(question, history, docs, tenant)
         finally:
             with self._lock:
                 self.inside -= 1
