@@ -253,6 +253,7 @@ BIGRAM_CACHE_BYTES = 64 * 2**20
 
 # a phrase the question quotes (“八个必须”): a task that writes it is the one asked about
 QUOTED_PHRASE = re.compile(r"[“\"「『‘]([^”\"」』’]{2,20})[”\"」』’]")
+# how much a task that writes the quoted phrase is preferred (twice a full title match)
 QUOTE_WEIGHT = 0.1
 
 TITLE_WEIGHT = 0.05  # a question that names an item's title is about that item
@@ -300,6 +301,7 @@ SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
 # words of a ticket's asking sentence that name no topic: the document, the asker, "according to"
 TICKET_WORDS = re.compile(r"文件|要点|方案|通知|这块|这一块|那块|里面|里|规定|要求|按照?|根据|我们|咱们|我|说|归|管")
 
+# a ticket's opening clause that says who asks (我们是…公司,): context, not the question
 SELF_INTRODUCTION = re.compile(r"^(?:我们|我|咱们|本单位|我单位|本公司|我公司)(?:是|在|这边|单位|公司|家)[^,，。;；:：]{1,20}[,，。;；]")
 
 SPEAKER = re.compile(r"^[^:：。?？]{2,30}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
