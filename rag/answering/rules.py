@@ -297,7 +297,6 @@ QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八
 # sentence ends that cut a ticket into sentences
 SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
 
-# a ticket's opening clause that says who asks (我们是…公司,)
 # words of a ticket's asking sentence that name no topic: the document, the asker, "according to"
 TICKET_WORDS = re.compile(r"文件|要点|方案|通知|这块|这一块|那块|里面|里|规定|要求|按照?|根据|我们|咱们|我|说|归|管")
 
