@@ -207,7 +207,7 @@ class Library:
         tasks = [t for a in answered if (t := self._task_of(a)) is not None]
         if len(tasks) < 2:
             return None
-        names = [f"第{t.number}条“{t.title}”" if t.number else f"“{t.title}”" for t in tasks]
+        names = [f"{t.path or f'第{t.number}条'}“{t.title}”" for t in tasks]  # (a path where numbers restart: 五（五）)
         if kind == "lead" and compares(text):
             return "这几项的牵头单位相同。" if len({frozenset(t.units.lead) for t in tasks}) == 1 else "这几项的牵头单位不同。"
         if kind == "units" and len(tasks) == 2 and (OVERLAP.search(text) or DIFFERENCE.search(text) or compares(text)):
