@@ -12,8 +12,9 @@ import pytest
 
 from rag.surfaces.api import ApiConfig, create_app
 from rag.surfaces.api_backend import Backend
-from rag.surfaces.api_limits import Quota, address_key, embed_cost, question_cost, request_cost
+from rag.surfaces.api_limits import address_key, embed_cost, question_cost, request_cost
 from rag.surfaces.api_process import ServerProcess
+from rag.surfaces.quota import Quota
 
 ROOT = Path(__file__).resolve().parents[1]
 

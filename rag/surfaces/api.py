@@ -28,7 +28,8 @@ from rag.errors import BadQuestion, RagError
 from rag.surfaces import api_models as m
 from rag.surfaces.api_backend import ApiError, Backend
 from rag.surfaces.api_guard import OPEN_PATHS, GuardMiddleware
-from rag.surfaces.api_limits import FairQueue, Quota, answer_slots
+from rag.surfaces.api_limits import FairQueue, answer_slots
+from rag.surfaces.quota import Quota
 
 if TYPE_CHECKING:
     from rag.types import Document, Item

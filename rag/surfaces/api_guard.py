@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.surfaces.api_limits import QUEUED, Busy, FairQueue, Quota, address_key, answer_slots, request_cost
+from rag.surfaces.api_limits import QUEUED, Busy, FairQueue, address_key, answer_slots, request_cost
+from rag.surfaces.quota import Quota
 
 KEYS_ENV = "RAG_API_KEYS"
 ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)

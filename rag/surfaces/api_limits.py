@@ -12,16 +12,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import math
 import os
-import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from rag.surfaces.api_chat import REPLAYED_TURNS
 from rag.surfaces.api_models import MAX_QUESTION_CHARS, MAX_TURN_QUESTION_CHARS
@@ -80,57 +74,6 @@ def request_cost(path: str, body: bytes) -> int:
 
 
 # -- quotas ----------------------------------------------------------------------------------------
-class Quota:
-    """Units a client may spend in a moving window (``limits``, in memory). ``item`` None: no limit.
-    A cost above the window's amount is charged as the whole amount, so that it can pass at all."""
-
-    def __init__(self, item: RateLimitItem | None, storage: MemoryStorage | None = None) -> None:
-        self.item = item
-        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage()) if item is not None else None
-
-    @classmethod
-    def per_second(cls, rate: float, burst: int | None = None, storage: MemoryStorage | None = None) -> Quota:
-        """``rate`` units a second on average, ``burst`` (default: twice the rate) at once: ``burst``
-        units in a window of burst/rate seconds, rounded up to whole seconds; the amount is raised when
-        the rounding would lower the rate. ``rate`` 0: no limit."""
-        if rate < 0:
-            raise ValueError("rate must be 0 (off) or greater.")
-        if burst is not None and burst < 1:
-            raise ValueError("burst must be at least 1.")
-        if rate == 0:
-            return cls(None)
-        burst = burst if burst is not None else max(1, math.ceil(2 * rate))
-        window = max(1, math.ceil(burst / rate))
-        return cls(RateLimitItemPerSecond(max(burst, math.floor(rate * window)), window, "cost"), storage)
-
-    @classmethod
-    def per_minute(cls, amount: int, storage: MemoryStorage | None = None) -> Quota:
-        if amount < 0:
-            raise ValueError("amount must be 0 (off) or greater.")
-        return cls(RateLimitItemPerMinute(amount, 1, "fail") if amount else None, storage)
-
-    def wait(self, client: str, cost: int = 1) -> float:
-        """0 when ``cost`` units are free now, else the seconds until the window frees some; takes nothing."""
-        if self.item is None or self._limiter is None:
-            return 0.0
-        if self._limiter.test(self.item, client, cost=min(cost, self.item.amount)):
-            return 0.0
-        return self._retry(client)
-
-    def take(self, client: str, cost: int = 1) -> float:
-        """Spend ``cost`` units: 0 when allowed, else (nothing spent) the seconds to wait."""
-        if self.item is None or self._limiter is None:
-            return 0.0
-        if self._limiter.hit(self.item, client, cost=min(cost, self.item.amount)):
-            return 0.0
-        return self._retry(client)
-
-    def _retry(self, client: str) -> float:
-        assert self.item is not None and self._limiter is not None
-        reset = self._limiter.get_window_stats(self.item, client).reset_time
-        return max(reset - time.time(), 0.001)  # when the oldest hit leaves the window
-
-
 def address_key(host: str) -> str:
     """The client address a limit counts: the IPv4 address, or the IPv6 /64 (one host's usual share)."""
     try:

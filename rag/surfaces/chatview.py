@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.answering.citations import ref
 from rag.answering.question import MAX_QUESTION_CHARS
+from rag.surfaces.quota import Quota
 from rag.types import Document, Item
 
 _PUNCT = frozenset(string.punctuation)
@@ -308,20 +309,17 @@ class Login:
     the right password included, so a guess that lands gains nothing."""
 
     def __init__(self, user: str, password: str, per_name: int = 10, overall: int = 60) -> None:
-        from limits import RateLimitItemPerMinute, storage, strategies
-
         self._user, self._password = user.encode(), password.encode()
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-        self._per_name, self._overall = RateLimitItemPerMinute(per_name), RateLimitItemPerMinute(overall)
+        self._per_name, self._overall = Quota.per_minute(per_name), Quota.per_minute(overall)
 
     def __call__(self, username: str, password: str) -> bool:
         name = f"name:{username}"
-        if not (self._limiter.test(self._per_name, name) and self._limiter.test(self._overall, "all")):
+        if self._per_name.wait(name) or self._overall.wait("all"):
             return False
         ok = hmac.compare_digest(username.encode(), self._user) & hmac.compare_digest(password.encode(), self._password)
         if not ok:
-            self._limiter.hit(self._per_name, name)
-            self._limiter.hit(self._overall, "all")
+            self._per_name.take(name)
+            self._overall.take("all")
         return bool(ok)
 
 
@@ -330,10 +328,7 @@ class FeedbackLimit:
     thumbs cannot fill the feedback file (which also rotates at its size limit)."""
 
     def __init__(self, per_minute: int = 30) -> None:
-        from limits import RateLimitItemPerMinute, storage, strategies
-
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-        self._item = RateLimitItemPerMinute(per_minute)
+        self._quota = Quota.per_minute(per_minute)
 
     def allow(self, session: str) -> bool:
-        return self._limiter.hit(self._item, session or "anonymous")
+        return self._quota.take(session or "anonymous") == 0
