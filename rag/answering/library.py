@@ -141,9 +141,7 @@ class Library:
         answered = [a for a in answers if not a.refused]
         if not answered:
             return None
-        return Answer(text, "\n".join(a.answer for a in answers), [c for a in answers for c in a.citations], False,
-                      answered[0].kind, focus=answered[-1].focus, rows=[r for a in answers for r in a.rows],
-                      support=min(a.support for a in answered))
+        return _joined(text, [a.answer for a in answers], answers, answered, answered[0].kind, answered[-1].focus)
 
     def _route(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer:
         docs = list(scope.docs)
@@ -188,10 +186,9 @@ class Library:
         lines = [a.answer if not a.refused else f"“{split_target(q, kind)}”:{a.answer}" for q, a in zip(subs, answers, strict=True)]
         if len(answered) >= 2 and (verdict := self._compared(scope.text, kind, answered)):
             lines.insert(0, verdict)  # what was asked first, then each target's answer as its evidence
-        return Answer(text, "\n".join(lines), [c for a in answers for c in a.citations], False, kind,
-                      focus={"items": [i for a in answered for i in a.focus.get("items", [])],
-                             "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))},
-                      rows=[r for a in answers for r in a.rows], support=min(a.support for a in answered))
+        return _joined(text, lines, answers, answered, kind,
+                       {"items": [i for a in answered for i in a.focus.get("items", [])],
+                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
 
     def _only_a_unit(self, sub: str, kind: str) -> bool:
         target = split_target(sub, kind)
@@ -506,6 +503,14 @@ class Library:
 
 def _units_of(doc: Document) -> set[str]:
     return {name for item in doc.items for name in (*item.units.departments, *item.units.written.values())}
+
+
+def _joined(text: str, lines: list[str], answers: list[Answer], answered: list[Answer], kind: str,
+            focus: dict[str, Any]) -> Answer:
+    """One answer of several asks: their lines, every citation and row, and the weakest support of
+    ``answered`` (the asks that count as answered; at least one)."""
+    return Answer(text, "\n".join(lines), [c for a in answers for c in a.citations], False, kind, focus=focus,
+                  rows=[r for a in answers for r in a.rows], support=min(a.support for a in answered))
 
 
 def _refusal(text: str, why: str, kind: str = "out_of_scope") -> Answer:
