@@ -68,11 +68,7 @@ def anchor_of(history: list[dict[str, Any]]) -> Anchor:
             if len(nearest) == 1:
                 return Anchor((int(nearest[0]),), (), turn.get("kind"))
             continue
-        items = tuple(int(i) for i in focus.get("items") or [])
-        departments = tuple(focus.get("departments") or [])
-        paths = tuple(focus.get("paths") or [])
-        return Anchor(items, departments, turn.get("kind"), paths if len(paths) == len(items) else (),
-                      focus.get("section"), tuple(focus.get("lead") or ()))
+        return _turn_anchor(turn)
     return Anchor()
 
 
@@ -80,13 +76,18 @@ def list_anchor(history: list[dict[str, Any]]) -> Anchor:
     """The most recent answer that listed several items: what 「第三个」 counts in, even after a
     follow-up about one of them (「第二个什么时候完成」, then 「第三个谁牵头」)."""
     for turn in reversed(history[-LOOKBACK:]):
-        focus = turn.get("focus") or {}
-        items = tuple(int(i) for i in focus.get("items") or [])
-        if len(items) >= 2 and not turn.get("refused"):
-            paths = tuple(focus.get("paths") or [])
-            return Anchor(items, tuple(focus.get("departments") or []), turn.get("kind"),
-                          paths if len(paths) == len(items) else ())
+        if len((turn.get("focus") or {}).get("items") or []) >= 2 and not turn.get("refused"):
+            return _turn_anchor(turn)
     return Anchor()
+
+
+def _turn_anchor(turn: dict[str, Any]) -> Anchor:
+    """What one answered turn was about, from its focus."""
+    focus = turn.get("focus") or {}
+    items = tuple(int(i) for i in focus.get("items") or [])
+    paths = tuple(focus.get("paths") or [])
+    return Anchor(items, tuple(focus.get("departments") or []), turn.get("kind"),
+                  paths if len(paths) == len(items) else (), focus.get("section"), tuple(focus.get("lead") or ()))
 
 
 def last_kind(history: list[dict[str, Any]]) -> str | None:
