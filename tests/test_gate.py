@@ -9,15 +9,13 @@ from importlib import resources
 
 import pytest
 
-from rag.answering.gate import FEATURES, TRACE, GateModel, gate_model
+from rag.answering.gate import FEATURES, TRACE, GateModel, gate_features, gate_model
 
 
 def _features(**given: float) -> dict[str, float]:
-    f = dict.fromkeys(FEATURES, 0.0)
-    f.update(given)
-    f["support_x_known"] = f["support"] * f["known_share"]
-    f["support_outside"] = f["support"] * f["outside_tasks"]
-    return f
+    base = {"support": 0.0, "known_share": 0.0, "idf_support": 0.0, "title": 0.0, "dense_top": 0.0,
+            "dense_gap": 0.0, "log_grams": 0.0, "outside_tasks": False}
+    return gate_features(**{**base, **given})
 
 
 def test_the_stored_model_is_json_for_the_features_the_answerer_computes():

@@ -26,7 +26,7 @@ from rag.answering.evidence import (
     title_match,
 )
 from rag.answering.followup import topic_residue
-from rag.answering.gate import TRACE, gate_model
+from rag.answering.gate import TRACE, gate_features, gate_model
 from rag.answering.listings import Listings, Refusal
 from rag.answering.listings import row as listing_row
 from rag.answering.question import Query
@@ -201,14 +201,12 @@ class Answerer:
         dense_item = max((h.dense for h in t.hits if (h.chunk.doc_id, h.chunk.path) == where
                           or (where is None and not h.chunk.path)), default=0.0)
         dense_top = max((h.dense for h in t.hits), default=0.0)
-        return {
-            "support": strength, "known_share": share, "support_x_known": strength * share,
-            "idf_support": self._support(t.content, item.text) if item is not None else 0.0,
-            "title": title_match(t.query.retrieval_text, item) if item is not None else 0.0,
-            "dense_top": dense_top, "dense_gap": dense_top - dense_item,
-            "log_grams": math.log1p(len(bigrams(t.gate))), "outside_tasks": float(item is None),
-            "support_outside": strength * (item is None),
-        }
+        return gate_features(
+            support=strength, known_share=share,
+            idf_support=self._support(t.content, item.text) if item is not None else 0.0,
+            title=title_match(t.query.retrieval_text, item) if item is not None else 0.0,
+            dense_top=dense_top, dense_gap=dense_top - dense_item,
+            log_grams=math.log1p(len(bigrams(t.gate))), outside_tasks=item is None)
 
     def _lacks_facet(self, query: Query, quote: str) -> bool:
         return query.facet is not None and not FACETS[query.facet][1].search(quote)

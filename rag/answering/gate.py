@@ -30,6 +30,15 @@ FEATURES = (
     "support_outside",  # support there: that text is short, and its few sentences must cover the question
 )
 
+def gate_features(support: float, known_share: float, idf_support: float, title: float, dense_top: float,
+                  dense_gap: float, log_grams: float, outside_tasks: bool) -> dict[str, float]:
+    """The gate's inputs from the scores the answerer computes, with the two products it also reads."""
+    return {"support": support, "known_share": known_share, "support_x_known": support * known_share,
+            "idf_support": idf_support, "title": title, "dense_top": dense_top, "dense_gap": dense_gap,
+            "log_grams": log_grams, "outside_tasks": float(outside_tasks),
+            "support_outside": support * float(outside_tasks)}
+
+
 # Set by the fitting script to collect the gate's inputs question by question, for the task the
 # answer would cite and for the other tasks retrieved (which mostly do not answer: the negatives a
 # gate learns most from); None in service.
