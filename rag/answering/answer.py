@@ -40,6 +40,7 @@ from rag.answering.rules import (
     DOCUMENT_NOUNS,
     FACETS,
     GUIDING_CUE,
+    HOW_MANY_UNITS,
     ISSUER_CUE,
     LIST_ASK,
     MEMBERSHIP,
@@ -337,6 +338,9 @@ class Answerer:
         if units.local:
             parts.append(f"属地:{';'.join(units.local)}")
         text = self._member(query, item) + f"{_label(item)}的责任单位——" + ";".join(parts) + "。"
+        if HOW_MANY_UNITS.search(query.text):  # 「列了几个部门」: the number, counted from the block
+            text += f"共{len(units.departments)}个市级部门(牵头{len(units.lead)}个、配合{len(units.co)}个)"
+            text += f",另有{len(units.local)}项属地责任。" if units.local else "。"
         text += self._spelling_note(item, units.departments)
         return self._single(query, item, units.raw, text)
 

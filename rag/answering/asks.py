@@ -16,6 +16,7 @@ from rag.answering.followup import topic_residue
 from rag.answering.rules import (
     COMPARED,
     COMPARISON_WORDS,
+    CONTEXT_POINTER,
     CUES,
     DISTRIBUTIVE,
     JOINERS,
@@ -98,8 +99,9 @@ def ticket_question(text: str) -> str:
     last = asking[-1]
     first = asking[0] if len(asking) > 1 and asking[0] == last - 1 else last  # 「…,奖多少?」 two questions
     kept = "".join(sentences[first : last + 1])
-    if len(_topic_chars(kept)) < 2 and first > 0:
-        kept = sentences[first - 1] + kept
+    pointer = CONTEXT_POINTER.search(kept)  # (「施放气球这一块」 names its task before the pointer)
+    if first > 0 and (len(_topic_chars(kept)) < 2 or (pointer and len(_topic_chars(kept[: pointer.start()])) < 2)):
+        kept = sentences[first - 1] + kept  # 「…人员密集场所。这一条里谁牵头?」: the task is named before
     return kept.strip()
 
 

@@ -32,6 +32,7 @@ from rag.answering.rules import (
     ITEM_REF,
     ITEM_REF_BARE,
     ORDINAL,
+    OTHER_ITEM,
     PRONOUN,
     RELATIVE,
     TALK,
@@ -90,6 +91,21 @@ def _turn_anchor(turn: dict[str, Any]) -> Anchor:
                   paths if len(paths) == len(items) else (), focus.get("section"), tuple(focus.get("lead") or ()))
 
 
+def _other_item(history: list[dict[str, Any]]) -> tuple[int, str | None] | None:
+    """The task of the last two-task answer that the turn before it was not about."""
+    turns = history[-LOOKBACK:]
+    for at in range(len(turns) - 1, -1, -1):
+        pair = _turn_anchor(turns[at])
+        if len(pair.items) != 2 or turns[at].get("refused"):
+            continue
+        earlier = next((a for t in reversed(turns[:at]) if len((a := _turn_anchor(t)).items) == 1), None)
+        if earlier is None or earlier.items[0] not in pair.items:
+            return None
+        at_other = 1 - pair.items.index(earlier.items[0])
+        return pair.items[at_other], pair.paths[at_other] if pair.paths else None
+    return None
+
+
 def last_kind(history: list[dict[str, Any]]) -> str | None:
     """The kind of the latest question that was about the corpus."""
     for turn in reversed(history[-LOOKBACK:]):
@@ -130,9 +146,13 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     if position and len(listed.items) >= position >= 1 and item is None:
         item = listed.items[position - 1]  # 「其中第二个谁牵头」: into the last list an answer gave
         path = listed.paths[position - 1] if listed.paths else None
-        if kind not in CARRY_KINDS:
-            kind = previous_kind if ELLIPSIS.search(text) and previous_kind in CARRY_KINDS else "item"
+        if kind not in CARRY_KINDS:  # 「第三个呢」 asks what was asked of the others; 「第四个具体要做什么」 its text
+            carried = ELLIPSIS.search(text) and previous_kind in CARRY_KINDS and not ITEM_ASK.search(text)
+            kind = previous_kind if carried else "item"
         return replace(query, kind=kind, item=item, departments=departments, path=path)
+    if item is None and OTHER_ITEM.search(text) and (other := _other_item(history)) is not None:
+        item, path = other  # 「另外那条什么时候完成」 after a two-task answer
+        return replace(query, kind=kind if kind in CARRY_KINDS else "item", item=item, path=path)
     if (not departments and THAT_UNIT.search(text) and anchor.lead and item is None
             and kind in ("department", "list", "fact", "units", "lead")):
         # 「这个部门还负责哪些」: the unit the last question asked about (「公安局在里面吗」), else the task's lead
@@ -140,7 +160,8 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     if anchor.section and item is None and query.section is None and not departments and CONTENTS.search(text) \
             and len(topic_residue(CONTENTS.sub(" ", text))) < 2:
         return replace(query, kind="section", section=anchor.section)  # 「包括哪些条目」 after a section
-    if departments and AMONG.search(text) and len(anchor.items) == 1 and item is None:
+    if departments and AMONG.search(text) and len(anchor.items) == 1 and item is None \
+            and len(topic_residue(AMONG.sub(" ", text), (*query.unit_mentions, *departments))) < 2:  # (「校园安全那条,卫健委在不在」 names its own)
         item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 「Y局也在里面吧」
         return replace(query, kind="units", item=item, path=path)
     if item is None and len(anchor.items) == 1 and (m := RELATIVE.search(text)):

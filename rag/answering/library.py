@@ -37,10 +37,14 @@ from rag.answering.rules import (
     NARROW,
     ORDER,
     OVERLAP,
+    OWN_UNIT,
     PATH_REF,
     QUESTION_MARK,
     RESOLVED_BY_DOCUMENT,
+    SELF_INTRODUCTION,
+    SPEAKER,
     SWAP,
+    SWAP_OPENING,
     TASK_COUNT,
     YEAR_SLOT,
 )
@@ -104,7 +108,7 @@ class Library:
         text, history = self.rewrite(asked, history or [])
         # A ticket's context is not its question: only the question is read and embedded, and the
         # context may pick a document only by naming one.
-        question = ticket_question(text)
+        question = self._own_unit(ticket_question(text), text)
         scope = self.scoper.scope(question, chosen)
         if not scope.why and question != text:
             in_context = self.scoper.scope(text[: text.rfind(question)] if question in text else text, chosen, explicit=True)
@@ -120,6 +124,14 @@ class Library:
         if several is not None:
             return several
         return self._route(scope, text, history)
+
+    def _own_unit(self, question: str, text: str) -> str:
+        """「我是市农业农村局的,…跟我们局有关的条目」: 我们局 is the unit the asker introduced."""
+        intro = SELF_INTRODUCTION.match(SPEAKER.sub("", text, count=1))
+        if intro is None or not OWN_UNIT.search(question):
+            return question
+        units = self.directory.mentions(intro.group(0))
+        return OWN_UNIT.sub(units[0], question) if len(units) == 1 else question
 
     def _two_kinds(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
         """「尾矿库在线监测要建几家,哪个部门牵头?」: two asks of one topic, the second naming none of
@@ -347,20 +359,35 @@ class Library:
             return text, history
         last = history[-1]
         previous = str(last.get("question") or "")
+        if SWAP.search(previous):  # 「那Y局呢」 after 「那X局呢」: the question that one stood for
+            previous = self.rewrite(previous, history[:-1])[0]
         if (m := CORRECTION.search(text)) is not None:
             target = m.group(1).strip(" ?？。")
+            if (swapped := self._swapped(target, previous, only_slot=True)) is not None:
+                return swapped, history[:-1]  # 「说错了,我是问2020年的」: the last question, that slot changed
             if self._reader().analyze(target).kind == "fact":
                 target += ASK_PHRASE.get(last.get("kind") or "", "具体要做什么?")
             return target, history[:-1]
         if not SWAP.search(text) or not previous:
             return text, history
+        return self._swapped(text, previous, only_slot=not SWAP_OPENING.search(text)) or text, history
+
+    def _swapped(self, text: str, previous: str, only_slot: bool = False) -> str | None:
+        """``previous`` with its unit or year replaced by the one ``text`` names (``only_slot``: when
+        ``text`` says nothing else)."""
         new_units, old_units = self.directory.mentions(text), self.directory.mentions(previous)
-        if new_units and old_units and len(new_units) == 1:
-            return previous.replace(old_units[0], new_units[0], 1), history
         new_year, old_year = YEAR_SLOT.search(text), YEAR_SLOT.search(previous)
+        if only_slot:
+            rest = YEAR_SLOT.sub("", text)
+            for name in new_units:
+                rest = rest.replace(name, "")
+            if len(topic_residue(rest)) >= 2:
+                return None
+        if new_units and old_units and len(new_units) == 1:
+            return previous.replace(old_units[0], new_units[0], 1)
         if new_year and old_year:
-            return previous.replace(old_year.group(0), new_year.group(0), 1), history
-        return text, history
+            return previous.replace(old_year.group(0), new_year.group(0), 1)
+        return None
 
     def _named(self, answer: Answer, doc: Document, note: str = "") -> Answer:
         """With several documents in the corpus, the answer says which one it comes from."""

@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from rag.answering.citations import cite, item_body, label, ref
 from rag.answering.citations import shown_name as display_name
 from rag.answering.question import Query
-from rag.answering.rules import CO_ASKED, LEADS_ONLY, NOT_ASKED, ONLY_LEADS, WHO, WHO_LEADS
+from rag.answering.rules import (
+    CO_ASKED,
+    LEADS_ONLY,
+    NOT_ASKED,
+    ONLY_CO,
+    ONLY_LEADS,
+    QUOTED_PHRASE,
+    UNITS_FIELD,
+    WHO,
+    WHO_LEADS,
+)
 from rag.types import Answer, Document, Item
 
 
@@ -82,7 +92,13 @@ class Listings:
         shown_name = own if own != name else (f"{written}(即{name})" if written else name)  # the document's spelling
         unit = "条"
         split = f"其中牵头{len(led)}{unit}、配合{len(rows) - len(led)}{unit}"
-        if self._asks_what_it_leads(query) and led:  # 「市公安局牵头哪些工作」: only the items it leads
+        co = [it for it in rows if it not in led]
+        if ONLY_CO.search(NOT_ASKED.sub(" ", query.text)) and co:  # 「只是配合、不是牵头的有哪几项」
+            text = f"{shown_name}作为配合单位的工作共{len(co)}{unit}:" + ";".join(f"{ref(it)} {it.title}" for it in co) + "。"
+            if led:
+                text += f"另有{len(led)}{unit}由它牵头。"
+            shown = co
+        elif self._asks_what_it_leads(query) and led:  # 「市公安局牵头哪些工作」: only the items it leads
             text = f"{shown_name}牵头的工作共{len(led)}{unit}:" + ";".join(f"{ref(it)} {it.title}" for it in led) + "。"
             if len(rows) > len(led):
                 text += f"另有{len(rows) - len(led)}{unit}为配合单位。"
@@ -116,7 +132,9 @@ class Listings:
                                 query.text) for n in names) or (not names and LEADS_ONLY.search(query.text) is not None)
 
     def term(self, query: Query, content: str) -> Answer | Refusal:
-        term, rows = self.term_items(content)
+        term, rows = self.quoted_items(query.text)
+        if not rows:
+            term, rows = self.term_items(content)
         if not rows:
             return Refusal("没有条目写到这个内容")
         text = f"提到“{term}”的共{len(rows)}条:" + ";".join(f"{ref(it)} {it.title}" for it in rows) + "。"
@@ -124,9 +142,21 @@ class Listings:
         if len({it.doc for it in rows}) == 1 and (section := next(
                 (sec for sec in self._doc(rows[0]).sections if sec.items == numbers), None)):
             text += f"这正是第{section.numeral}部分“{section.title}”的全部条目。"
-        cites = [cite(self._doc(it), it, next((s for s in it.sentences if term in s), it.title)) for it in rows]
+        cites = [cite(self._doc(it), it, next((s for s in (*it.sentences, it.units.raw) if _plain(term) in _plain(s)),
+                                              it.title)) for it in rows]
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [it.number for it in rows], "term": term}, rows=[row(it) for it in rows])
+
+    def quoted_items(self, question: str) -> tuple[str, list[Item]]:
+        """「责任单位写的是“相关县区”的有哪些」: the quoted words as the text writes them, in any part
+        of a task (its responsibility block too), brackets aside (相关县区 = 相关县(区))."""
+        in_units = UNITS_FIELD.search(question) is not None  # 「责任单位写的是“…”」: that block only
+        for quoted in QUOTED_PHRASE.findall(question):
+            rows = [it for it in self.items
+                    if _plain(quoted) in _plain(it.units.raw if in_units else f"{it.title}。{it.body}。{it.units.raw}")]
+            if rows:
+                return quoted, rows
+        return "", []
 
     def term_items(self, content: str) -> tuple[str, list[Item]]:
         """The longest piece of the question that items contain literally, and all those items."""
@@ -141,3 +171,8 @@ class Listings:
                     best = found
                     break
         return best
+
+
+def _plain(text: str) -> str:
+    """Text without brackets and spaces, for matching words the way a reader sees them."""
+    return re.sub(r"[()（）\s]", "", text)

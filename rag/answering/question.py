@@ -36,6 +36,7 @@ from rag.answering.rules import (
     TITLE_VERB,
     UNKNOWN_UNIT,
     YEAR,
+    YEAR_CHOICE,
 )
 from rag.errors import BadQuestion
 from rag.reading.departments import Directory
@@ -166,10 +167,11 @@ class QuestionAnalyzer:
     def _scope_refusal(self, text: str) -> str | None:
         if CHITCHAT.search(text.lower()):
             return "这不是关于文件内容的问题"
-        for y in YEAR.findall(text):
+        dated = YEAR_CHOICE.sub(" ", text)  # (「年内完成还是明年」 asks a deadline, not about next year)
+        for y in YEAR.findall(dated):
             if int(y) not in self.years:
                 return f"文件只涉及{'、'.join(str(x) for x in sorted(self.years) if x >= 2000) or '其发布年度'}年,没有{y}年的内容"
-        if m := RELATIVE_YEAR.search(text):
+        if m := RELATIVE_YEAR.search(dated):
             return f"文件是{max(self.years)}年的工作要点,不涉及“{m.group(0)}”" if self.years else "文件不涉及其他年度"
         if (m := OTHER_ISSUER.search(text)) and "市" not in m.group(1):
             return f"文件是本市的工作要点,不是{m.group(1)}的文件"

@@ -35,10 +35,10 @@ LAST_ITEM = re.compile(r"最后一条|最后一项|末条|最末一条")
 LAST_SECTION = re.compile(r"最后一(?:个)?(?:部分|方面|板块|大项)")
 
 # a section named by a pointer or its heading (那一部分, 部分包括)
-SECTION_WORD = re.compile(r"(?:那|这|哪)一?(?:个)?大?(?:部分|板块|项|块)|部分(?:有|包括|讲|是|下面)")
+SECTION_WORD = re.compile(r"(?:那|这|哪|第几)一?(?:个)?大?(?:部分|板块|项|块)|部分(?:有|包括|讲|是|下面)")
 
 # Words that can only mean a section (「这块」 may be just a topic: 「燃气这块谁管」).
-SECTION_WORD_STRONG = re.compile(r"(?:那|这|哪)一?(?:个)?(?:大?部分|板块|大块|大项)|部分(?:有|包括|讲|是|下面)")
+SECTION_WORD_STRONG = re.compile(r"(?:那|这|哪|第几)一?(?:个)?(?:大?部分|板块|大块|大项)|部分(?:有|包括|讲|是|下面)")
 
 # a year the question names (refused when the document does not cover it)
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
@@ -61,10 +61,10 @@ CUES: dict[str, re.Pattern[str]] = {
         r"谁(?:发|印发|下发|制定)的|(?:发文|印发|发布)(?:单位|机关|机构)|哪个(?:单位|部门|机关)(?:发|印发|下发)的"
     ),
     "deadline": re.compile(
-        r"什么时[候间]|啥时[候间]?|何时|哪天|几月|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
+        r"(?:什么时[候间]|啥时[候间]?|何时|哪天|几月(?:份|底|初|末|中旬)?|几号|哪个月(?:底)?)(?:之?前)?|时限|期限|截止|截至|多久|多长时间|完成时间|时间节点|"
         r"时间要求|最晚|deadline|日期前|哪个月|什么时间|要在.{0,4}前|有时间要求|限期|几号|几月几日|哪一天|截[止至]日期|"
         # timing asked as a choice: 「是汛期前还是汛期后」「上半年还是下半年」「夏季还是冬季」
-        r"(?:前|后|上半年|下半年|年底|年初|月)[^,，。?？]{0,8}还是|还是[^,，。?？]{0,8}(?:前|后|上半年|下半年|年底|年初|月)"
+        r"(?:前|后|上半年|下半年|年底|年初|年内|月)[^,，。?？]{0,8}还是|还是[^,，。?？]{0,8}(?:前|后|上半年|下半年|年底|年初|年内|月|明年|(?:19|20)\d\d\s*年)"
     ),
     "count": re.compile(r"多少(?!条)|(?<!哪)几(?:家|个|类|项|座|所|人|处|种)|数量|数目"),
     "units": re.compile(
@@ -80,7 +80,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:哪个|什么|哪家|哪一个)(?:部门|单位|机构|局|口子|科室|口)|第一责任|负总责|(?:哪家|哪个|哪一家)[^,。?]{0,4}负责"
     ),
     "list": re.compile(
-        r"哪些条|哪几条|哪些条目|条目有哪些|条目都有|哪几项工作|哪些工作|有几条|多少条|一共几条|共几条|列出|所有条目|全部条目|"
+        r"哪些条|哪几条|哪些条目|条目有哪些|条目都有|哪几项工作|哪些工作|哪些任务|哪几项任务|有几条|多少条|一共几条|共几条|列出|所有条目|全部条目|"
         r"哪些地方提|哪些段落|在哪几|出现在|出现过|几条里|列全|(?:有关|相关|涉及)的条|找出来|都找|提到了?.{0,12}的(?:有|是)|列一下条目|列个清单|哪些领域|哪些行业"
     ),
     "overview": re.compile(
@@ -138,7 +138,7 @@ OTHER_ISSUER = re.compile(r"(国务院|国家|应急管理部|省政府|省委|�
 FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     # asked-for facet -> (cue in the question, evidence the source must contain)
     # An amount asked for, not a budget word inside a name (一般公共预算收入 is a topic).
-    "money": (re.compile(r"多少钱|(?:预算|经费|资金|投资|投入|拨款|拨了|费用|花了|补贴|补助)[^,。?]{0,4}(?:多少|几)|"
+    "money": (re.compile(r"多少钱|(?:预算|经费|资金|投资|投入|拨款|拨了|费|花了|补贴|补助)[^,。?]{0,4}(?:多少|几)|(?:交|缴|付)(?:纳)?多少|"
                          r"(?:多少|几)[^,。?]{0,4}(?:资金|经费|预算|投资|拨款|补贴)|奖[^,。?]{0,3}(?:多少|几)|"
                          r"万元|亿元|(?:预算|经费|资金|费用)(?:是|有)?(?:多大|怎么算)"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
@@ -196,12 +196,13 @@ RELATIVE = re.compile(r"(上|下|前|后)一?(?:条|项)")
 ELLIPSIS = re.compile(r"^(?:那|那么|那如果|还有|另外|再问一下|再问|然后|接着)|呢\s*[??]?\s*$")
 
 # Asks for an item's content: keeps a question's own kind (那第二十四条讲什么呢?).
-ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|具体内容|主要内容|原文|全文|说了什么|写了什么|是什么")
+ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|具体内容|主要内容|原文|全文|说了什么|写了什么|是什么|"
+                      r"(?:要|需要|得)(?:做|干|搞)(?:什么|啥|哪些)")
 
 # Words that carry no topic: what is left after them says whether a question names a topic.
 FILLER = re.compile(
     r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|还有|另外|其他|别的|其余|然后|接着|"
-    r"再问|问一下|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
+    r"再问|(?:想|要)(?:问|请教|咨询)|问一下|问问|请教|咨询|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
     r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|来着|一样|相同|不同|区别|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
 )
 
@@ -210,6 +211,9 @@ CARRY_KINDS = ("lead", "units", "deadline", "count")
 
 # 「其中第二个」「第四个谁负责」: a position in the list the last answer gave (个, or 其中 before 第N条/项).
 ORDINAL = re.compile(r"第([一二三四五六七八九十两0-9]{1,3})个|其中第([一二三四五六七八九十两0-9]{1,3})(?:条|项)")
+
+# 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
+OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")
 
 # 「这个部门还负责哪些」: the unit of the task just discussed.
 THAT_UNIT = re.compile(r"(?:这|该|那)(?:个|家)?(?:部门|单位|局)|它还|他们还")
@@ -303,6 +307,12 @@ TICKET_WORDS = re.compile(r"文件|要点|方案|通知|这块|这一块|那块|
 # a ticket's opening clause that says who asks (我们是…公司,): context, not the question
 SELF_INTRODUCTION = re.compile(r"^(?:我们|我|咱们|本单位|我单位|本公司|我公司)(?:是|在|这边|单位|公司|家)[^,，。;；:：]{1,20}[,，。;；]")
 
+# the asker's own unit (我们局, 本单位): the unit its self-introduction names, when it names one
+OWN_UNIT = re.compile(r"(?:我们|咱们|我|本|咱)(?:局|委|办|单位|部门|厅|中心|支队)")
+
+# a ticket's question that points at a task its context named (这一条, 这块)
+CONTEXT_POINTER = re.compile(ITEM_PRONOUN.pattern + r"|这块|这一块|这方面")
+
 SPEAKER = re.compile(r"^[^:：。?？]{2,30}[:：]")  # 「物业公司安全员:」「热线留言,一位农户:」
 
 
@@ -317,6 +327,15 @@ CO_ASKED = re.compile(r"配合|协同|参与")
 
 # a listing that wants only the tasks the unit leads (只要它牵头的, 只看牵头的)
 ONLY_LEADS = re.compile(r"只(?:要|看|列|问|说|查)[^,，。?？]{0,6}(?:牵头|挑头|主抓)|(?:牵头|挑头)的(?:就行|就好|即可)")
+
+# an ask for how many units a task lists (列了几个部门, 多少家单位)
+HOW_MANY_UNITS = re.compile(r"(?:几|多少)(?:个|家)?[^,，。?？]{0,4}(?:部门|单位)")
+
+# words that name a task's responsibility block (责任单位写的是…)
+UNITS_FIELD = re.compile(r"责任单位|责任部门|分工")
+
+# a listing that wants only the tasks the unit is co-responsible for (只是配合的, 不是牵头的)
+ONLY_CO = re.compile(r"(?:只|仅|光)(?:是|作为|当|做|负责|参与)?(?:配合|协同|协助)|(?:不是|并非|非|不|没有)(?:由它|它)?牵头")
 
 # A part the asker leaves out: 「配合的就不用说了」「不用列配合的」.
 NOT_ASKED = re.compile(r"[^,，。?？;；]{0,8}?(?:就|都|可以)?(?:不用|不必|不需要|无需|别)(?:再)?(?:说|列|提|讲|管|写)了?[^,，。?？;；]{0,6}")
@@ -382,6 +401,13 @@ GENRE = r"(?:文件|要点|方案|意见|通知|计划|清单|分工|分解|规�
 
 # A year that dates a document, not a deadline inside one (2021年6月底前, 2021年底).
 DOC_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年(?:度)?(?![0-9一二三四五六七八九十]+月|底|内|初|中|末|前|起|以来)")
+
+# a year offered as one side of a timing choice (「年底前完成还是2021年」「是今年还是明年」): a
+# deadline asked about, not the year of a document. (「2021年还是城管局牵头吗」: 还是 is "still".)
+YEAR_CHOICE = re.compile(
+    r"(?:还是|或者|或是)[^,，。?？\d]{0,6}?(?:(?:19|20)\d\d\s*年(?:度)?|明年|后年|今年|下一年|下年度)(?![^,，。?？]*吗)"
+    r"|(?:(?:19|20)\d\d\s*年(?:度)?|今年|明年)(?=(?:底|初|内|前|上半年|下半年)?[^,，。?？]{0,10}?还是(?![^,，。?？]*吗))"
+)
 
 # years relative to the reference date (今年 0, 去年 -1 …)
 RELATIVE_YEARS = {"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "上年度": -1, "前年": -2, "明年": 1, "下一年": 1,
@@ -542,13 +568,15 @@ CLAUSE = re.compile(r"[,，?？;；。]+")
 NARROW = re.compile(r"其中|那条|那项|那一条|那一项")
 
 # 「那市教育局呢」「那2020年呢」: the last question again, one slot changed.
-SWAP = re.compile(r"^(?:那|那么|那如果)[^,，。]{1,16}(?:呢|的呢)[?？]?$|^(?:换成|改成)[^,，。]{1,16}[?？]?$")
+SWAP = re.compile(r"^(?:那|那么|那如果)?[^,，。]{1,16}(?:呢|的呢)[?？]?$|^(?:换成|改成)[^,，。]{1,16}[?？]?$")
+SWAP_OPENING = re.compile(r"^(?:那|换成|改成)")  # without it (「市农业农村局呢」), only a bare name swaps
 
 # a year swapped into the last question (那2020年呢)
 YEAR_SLOT = re.compile(r"(?:19|20)\d\d\s*年")
 
 # 「不是这个,我问的是燃气」: a correction names the target it meant.
-CORRECTION = re.compile(r"^(?:不是|不对)[^,，。]{0,6}[,，。\s]*(?:我)?(?:问|说|想问|要问|找)?(?:的)?是(.{2,})$")
+CORRECTION = re.compile(r"^(?:[哦噢啊嗯呃额]+[,，\s]*)?(?:不是|不对|(?:我)?(?:说|问|写|打|搞|弄)错了)[^,，。]{0,6}[,，。\s]*"
+                        r"(?:我)?(?:问|说|想问|要问|找)?(?:的)?是(?:问)?(.{2,})$")
 
 # 「一共列了多少项任务」: the number of tasks in the document, when nothing else is asked about.
 TASK_COUNT = re.compile(r"^(?:[\s的里中,，]|这份|该|本|文件)*(?:一共|总共|共)?(?:列了|有|安排了|部署了|包括|分了)?(?:多少|几)(?:项|条|个)(?:重点)?(?:任务|工作|事项)?[?？]?$")

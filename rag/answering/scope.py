@@ -34,6 +34,7 @@ from rag.answering.rules import (
     THIS_DOCUMENT,
     TITLE_PLACE,
     UNIT_AFTER,
+    YEAR_CHOICE,
 )
 from rag.types import Document
 
@@ -235,12 +236,15 @@ class Scoper:
         # 「2021年要点里,对2020年度巡查反馈问题…」: a year joined to a document word dates the
         # document; the others are then part of the topic.
         strong = re.compile(DOC_YEAR.pattern + rf"(?=(?:的)?[\u4e00-\u9fff]{{0,8}}?{GENRE})")
+        masked = text  # (「年内完成还是明年」: the years of a timing choice stay in the question)
+        if not strong.search(text):
+            masked = YEAR_CHOICE.sub(lambda m: "\0" * len(m.group(0)), text)
         pattern = strong if strong.search(text) else DOC_YEAR
-        years = [int(y) for y in pattern.findall(text)]
-        rest = pattern.sub("", text)
-        for m in RELATIVE_YEAR_WORD.finditer(text):
-            years.append(self._relative(m.group(0), pool))
-            rest = rest.replace(m.group(0), " ")
+        spans = [m for m in (*pattern.finditer(masked), *RELATIVE_YEAR_WORD.finditer(masked))]
+        years = [int(m.group(1)) if m.re is pattern else self._relative(m.group(0), pool) for m in spans]
+        rest = text
+        for m in sorted(spans, key=lambda m: m.start(), reverse=True):
+            rest = rest[: m.start()] + ("" if m.re is pattern else " ") + rest[m.end():]
         if not years:
             return None
         matching = {d.id for d in pool if d.info and d.info.year in years}
