@@ -1,9 +1,11 @@
 """The web chat: ask the policy documents in Chinese, get answers with their citation cards.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--auth user:pass] [--corpus DIR] [--index DIR]
+    python app.py [--host 127.0.0.1] [--port 7860] [--roles FILE] [--auth user:pass] [--corpus DIR] [--index DIR]
 
-Host and port default to Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT; the login to
-RAG_AUTH ("user:pass"). Feedback (thumbs up/down) is appended to feedback/feedback.jsonl.
+Host and port default to Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT. Logins come from the
+role configuration shared with the API (--roles or RAG_ROLES; rag/surfaces/roles.py), plus one admin
+login from --auth or RAG_AUTH ("user:pass"). Feedback (thumbs up/down) is appended to
+feedback/feedback.jsonl.
 """
 
 from __future__ import annotations
@@ -88,7 +90,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="app.py", description="The policy QA web chat (Gradio).")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
-    p.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:pass (default: $RAG_AUTH)")
+    p.add_argument("--auth", default=os.environ.get("RAG_AUTH"),
+                   help="user:pass, one admin login besides the role file (default: $RAG_AUTH)")
+    p.add_argument("--roles", type=Path, default=None,
+                   help="the role configuration shared with the API: logins, each reader or admin "
+                        "(TOML; default: $RAG_ROLES; docs/RELIABILITY.md)")
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: ./corpus)")
     p.add_argument("--index", type=Path, default=None, help="index folder (default: ./index)")
     p.add_argument("--embedder", default=None)
@@ -213,10 +219,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from rag.service import Service, stderr_progress
     from rag.surfaces.api_serve import is_loopback
+    from rag.surfaces.roles import Roles
 
-    if not args.auth and not is_loopback(args.host):  # as `rag serve` refuses without keys
-        print(f"error: refusing to serve {args.host} without a login: pass --auth user:pass "
-              "(or bind 127.0.0.1)", file=sys.stderr)
+    try:
+        roles = Roles.load(args.roles)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.auth:
+        roles.add_login(*args.auth.split(":", 1))
+    if not roles.logins and not is_loopback(args.host):  # as `rag serve` refuses without keys
+        print(f"error: refusing to serve {args.host} without a login: give logins in a roles file (--roles) "
+              "or pass --auth user:pass (or bind 127.0.0.1)", file=sys.stderr)
         return 2
 
     try:
@@ -228,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     gate = chatview.Gate(active=2, waiting=args.queue_size)
     demo = build(service, args.feedback, gate)
     demo.queue(max_size=args.queue_size * 2, default_concurrency_limit=2)
-    auth = chatview.Login(*args.auth.split(":", 1)) if args.auth else None  # failed logins are limited
+    auth = chatview.Login(roles) if roles.logins else None  # failed logins are limited
     private = [ROOT / name for name in (".git", ".venv", "index", "feedback", "test-output")]
     private += [args.feedback.parent, Path(service.index)]
     demo.launch(

@@ -18,6 +18,7 @@ from rag.evaluation import evaluate, load_cases
 from rag.indexing.store import append_jsonl
 from rag.service import Service
 from rag.surfaces import chatview
+from rag.surfaces.roles import Roles
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = re.compile(r"<[^>]+>")
@@ -292,7 +293,9 @@ def test_the_feedback_file_is_rotated_past_its_cap(tmp_path) -> None:
 
 
 def test_failed_logins_lock_the_name_for_a_minute() -> None:
-    login = chatview.Login("staff", "s3cret", per_name=3, overall=5)
+    roles = Roles()
+    roles.add_login("staff", "s3cret")
+    login = chatview.Login(roles, per_name=3, overall=5)
     assert login("staff", "s3cret")
     assert [login("staff", f"guess{i}") for i in range(3)] == [False, False, False]
     assert not login("staff", "s3cret")  # locked: the right password gains nothing now

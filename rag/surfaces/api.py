@@ -30,6 +30,7 @@ from rag.surfaces.api_backend import ApiError, Backend
 from rag.surfaces.api_guard import OPEN_PATHS, GuardMiddleware
 from rag.surfaces.api_limits import FairQueue, answer_slots
 from rag.surfaces.quota import Quota
+from rag.surfaces.roles import Roles
 
 if TYPE_CHECKING:
     from rag.types import Document, Item
@@ -39,8 +40,9 @@ log = logging.getLogger("rag.surfaces.api")
 
 @dataclass(frozen=True)
 class ApiConfig:
-    keys: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()  # reader keys (or use ``roles``)
     admin_keys: frozenset[str] = frozenset()  # may also upload and delete documents
+    roles: Roles | None = None  # the role configuration (rag/surfaces/roles.py); keys above add to it
     local_only: bool = True  # without keys: only loopback Host/Origin (off with --allow-no-auth)
     rate_limit: float = 20.0  # cost units a second per key (or per client address without keys); 0 = off
     burst: int | None = None  # cost units at once; default: twice the rate
@@ -200,7 +202,10 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
                   description="Answers, search and browsing over policy documents, with exact item citations.")
     storage = MemoryStorage()  # one in-memory store for every quota of this app; the queue is watchable
     app.state.queue = FairQueue(config.answer_slots or answer_slots(), config.queue, config.queue_per_key)
-    app.add_middleware(GuardMiddleware, keys=config.keys, admin_keys=config.admin_keys, local_only=config.local_only,
+    roles = config.roles or Roles()
+    roles.add_keys(config.keys - config.admin_keys, "reader", "configured")
+    roles.add_keys(config.admin_keys, "admin", "configured admin")
+    app.add_middleware(GuardMiddleware, roles=roles, local_only=config.local_only,
                        max_body=config.max_body, body_timeout=config.body_timeout, queue=app.state.queue,
                        limiter=Quota.per_second(config.rate_limit, config.burst, storage),
                        auth_failures=Quota.per_minute(config.auth_failures, storage))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import math
 import os
@@ -22,6 +21,7 @@ from typing import Any
 from rag.errors import RagError
 from rag.surfaces.api_limits import QUEUED, Busy, FairQueue, address_key, answer_slots, request_cost
 from rag.surfaces.quota import Quota
+from rag.surfaces.roles import Principal, Roles, key_digest
 
 KEYS_ENV = "RAG_API_KEYS"
 ADMIN_KEYS_ENV = "RAG_API_ADMIN_KEYS"  # keys that may also change the corpus (upload, delete)
@@ -70,15 +70,15 @@ class GuardMiddleware:
     are configured), the body within its deadline, and the fair queue for the answering paths.
     Health checks pass untouched."""
 
-    def __init__(self, app: Any, keys: frozenset[str], limiter: Quota, max_body: int,
-                 admin_keys: frozenset[str] = frozenset(), local_only: bool = True,
+    def __init__(self, app: Any, roles: Roles, limiter: Quota, max_body: int, local_only: bool = True,
                  auth_failures: Quota | None = None, queue: FairQueue | None = None,
                  body_timeout: float | None = 30.0) -> None:
         self.app, self.limiter, self.max_body, self.local_only = app, limiter, max_body, local_only
         self.body_timeout = body_timeout  # seconds for the whole body; None: no limit
         self.auth_failures = auth_failures or Quota(None)
         self.queue = queue or FairQueue(answer_slots())
-        self.keys, self.admin_keys = keys | admin_keys, admin_keys
+        self.roles = roles
+        self.keys = bool(roles.keys)  # no keys at all: loopback only, one user who is an admin
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -98,7 +98,7 @@ class GuardMiddleware:
         if self.keys and (wait := self.auth_failures.wait(address)) > 0:  # the key is not even looked at
             await too_many(send, wait, "too_many_auth_failures", "too many failed authentications from this address")
             return
-        client = self._client(headers.get(b"authorization", b""), address)
+        client, who = self._client(headers.get(b"authorization", b""), address)
         if client is None:
             self.auth_failures.take(address)
             await send_error(send, 401, "unauthorized",
@@ -122,7 +122,7 @@ class GuardMiddleware:
             await too_many(send, wait, "rate_limited", "too many requests (long questions cost more)")
             return
         # The role handlers check: no keys at all (loopback only) is the single-user admin mode.
-        admin = not self.keys or client.removeprefix("key:") in self.admin_keys
+        admin = not self.keys or (who is not None and who.admin)
         # the caller's identity for per-key state (the answer cache): a digest, never the key itself
         tenant = hashlib.sha256(client.encode()).hexdigest()[:16] if self.keys else ""
         scope = {**scope, "state": {**(scope.get("state") or {}), "role": "admin" if admin else "reader",
@@ -157,17 +157,16 @@ class GuardMiddleware:
         finally:
             slot.release()
 
-    def _client(self, authorization: bytes, address: str) -> str | None:
+    def _client(self, authorization: bytes, address: str) -> tuple[str | None, Principal | None]:
+        """Who calls: ``key:<digest>`` and its principal, ``addr:<address>`` without keys, or None."""
         if not self.keys:
-            return f"addr:{address}"
+            return f"addr:{address}", None
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return None
-        for key in self.keys:  # constant-time comparison against every key
-            if hmac.compare_digest(key.encode(), token.encode("utf-8", "replace")):
-                return f"key:{key}"
-        return None
+            return None, None
+        who = self.roles.key(token)  # constant-time comparison against every key's digest
+        return (f"key:{key_digest(token)}", who) if who is not None else (None, None)
 
     async def _read_body(self, receive: Any, limit: int) -> bytes | None:
         """The whole body, or None past the limit (chunked bodies carry no Content-Length)."""

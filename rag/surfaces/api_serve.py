@@ -18,8 +18,11 @@ FILES_BESIDES_CONNECTIONS = 32  # the index, logs, the listening socket… (9 op
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--roles", type=Path, default=None,
+                   help="the role configuration shared with the web chat: API keys and logins, each reader or "
+                        "admin (TOML; default: $RAG_ROLES; docs/RELIABILITY.md)")
     p.add_argument("--keys-file", type=Path,
-                   help="file of API keys, one a line (added to the comma-separated RAG_API_KEYS)")
+                   help="file of reader API keys, one a line (added to the comma-separated RAG_API_KEYS)")
     p.add_argument("--allow-no-auth", action="store_true",
                    help="allow binding a non-loopback address with no API keys configured")
     p.add_argument("--rate-limit", type=float, default=20.0,
@@ -164,23 +167,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise RagError("--header-timeout, --body-timeout and --keep-alive must be > 0, --max-connections ≥ 1, "
                        "--max-header-bytes ≥ 1024")
     from rag.surfaces.api_guard import ADMIN_KEYS_ENV
+    from rag.surfaces.roles import Roles
 
     admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
     keys = load_keys(args.keys_file) | admin_keys
-    if not keys and not is_loopback(args.host):
+    roles = Roles.load(args.roles)
+    if not keys and not roles.keys and not is_loopback(args.host):
         if not args.allow_no_auth:
             raise RagError(f"refusing to serve {args.host} without API keys: set RAG_API_KEYS or --keys-file, "
                            "or pass --allow-no-auth to accept that anyone who reaches the port can use it")
         print(f"warning: serving {args.host}:{args.port} with NO authentication (--allow-no-auth)",
               file=sys.stderr, flush=True)
-    config = ApiConfig(keys=keys, admin_keys=admin_keys, local_only=not args.allow_no_auth, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
+    config = ApiConfig(keys=keys, admin_keys=admin_keys, roles=roles, local_only=not args.allow_no_auth, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
                        cache_size=args.cache_size, auth_failures=args.auth_failures,
                        answer_slots=args.answer_slots, queue=args.queue, queue_per_key=args.queue_per_key,
                        body_timeout=args.body_timeout)
     backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
                                       progress=stderr_progress), cache_size=args.cache_size)
     app = create_app(backend, config)
-    auth = f"{len(keys)} API key(s)" if keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH"
+    auth = (roles.describe() if roles.keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH")
     print(f"serving on http://{args.host}:{args.port} — {auth}; /healthz, /readyz, /docs", file=sys.stderr, flush=True)
     cap = connection_cap(args.max_connections,
                          open_file_limit(args.max_connections + FILES_BESIDES_CONNECTIONS))

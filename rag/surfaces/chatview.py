@@ -9,7 +9,6 @@ character references as well, so neither HTML nor Markdown (``**bold**``, ``[lin
 
 from __future__ import annotations
 
-import hmac
 import string
 import threading
 import time
@@ -20,6 +19,7 @@ from typing import Any
 from rag.answering.citations import ref
 from rag.answering.question import MAX_QUESTION_CHARS
 from rag.surfaces.quota import Quota
+from rag.surfaces.roles import Roles
 from rag.types import Document, Item
 
 _PUNCT = frozenset(string.punctuation)
@@ -303,24 +303,30 @@ BUSY_MESSAGE = "系统繁忙,请稍后再试。"
 
 
 class Login:
-    """The web chat's login check, for Gradio's ``auth``: one account, compared in constant time,
-    and guessing limited: after ``per_name`` failed logins for one user name in a minute (or
-    ``overall`` for all names together) every login for it fails until the minute has passed,
-    the right password included, so a guess that lands gains nothing."""
+    """The web chat's login check, for Gradio's ``auth``: the logins of the role configuration
+    (rag/surfaces/roles.py, shared with the API keys), each checked by scrypt, and guessing limited:
+    after ``per_name`` failed logins for one user name in a minute (or ``overall`` for all names
+    together) every login for it fails until the minute has passed, the right password included, so
+    a guess that lands gains nothing."""
 
-    def __init__(self, user: str, password: str, per_name: int = 10, overall: int = 60) -> None:
-        self._user, self._password = user.encode(), password.encode()
+    def __init__(self, roles: Roles, per_name: int = 10, overall: int = 60) -> None:
+        self._roles = roles
         self._per_name, self._overall = Quota.per_minute(per_name), Quota.per_minute(overall)
 
     def __call__(self, username: str, password: str) -> bool:
         name = f"name:{username}"
         if self._per_name.wait(name) or self._overall.wait("all"):
             return False
-        ok = hmac.compare_digest(username.encode(), self._user) & hmac.compare_digest(password.encode(), self._password)
-        if not ok:
+        who = self._roles.login(username, password)
+        if who is None:
             self._per_name.take(name)
             self._overall.take("all")
-        return bool(ok)
+        return who is not None
+
+    def role(self, username: str | None) -> str | None:
+        """The role of a signed-in user (for what only admins may do), None when unknown."""
+        entry = self._roles.logins.get(username or "")
+        return entry[1].role if entry else None
 
 
 class FeedbackLimit:

@@ -238,6 +238,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_FAILED if problems else 0
 
 
+def cmd_roles(args: argparse.Namespace) -> int:
+    """The role configuration: the digests its entries store, and a check of a file."""
+    import getpass
+
+    from rag.surfaces.roles import MIN_KEY, Roles, hash_password, key_digest
+
+    if args.action == "check":
+        if not args.file:
+            raise RagError("rag roles check FILE: name the roles file to check")
+        roles = Roles.load(Path(args.file))
+        print(f"{args.file}: {roles.describe()}")
+        for who in sorted({*roles.keys.values(), *(p for _, p in roles.logins.values())}, key=lambda p: p.name):
+            print(f"  {who.role:6} {who.name}")
+        return 0
+    what = "API key" if args.action == "hash-key" else "password"
+    secret = getpass.getpass(f"{what}: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if not secret or (args.action == "hash-key" and (len(secret) < MIN_KEY or any(c.isspace() for c in secret))):
+        raise RagError(f"an API key has at least {MIN_KEY} characters and no spaces" if args.action == "hash-key"
+                       else "the password is empty")
+    print(f"sha256 = \"{key_digest(secret)}\"" if args.action == "hash-key" else f"password = \"{hash_password(secret)}\"")
+    return 0
+
+
 def _write_report_json(path: Path, report) -> None:
     from rag.indexing.store import atomic_write_json
 
@@ -280,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", action="store_true", help="list every failed question")
     p.add_argument("--json-out", help="also write the report as JSON")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("roles", help="the role configuration (API keys and web logins): hash a secret, check a file")
+    p.add_argument("action", choices=["hash-key", "hash-password", "check"],
+                   help="hash-key / hash-password: read the secret (from the terminal or stdin) and print the "
+                        "line for the roles file; check: validate FILE and list who has which role")
+    p.add_argument("file", nargs="?", help="the roles file (check)")
+    p.set_defaults(func=cmd_roles)
     try:  # the HTTP surface is an extra: without FastAPI installed, `rag serve` is absent
         from rag.surfaces.api import add_serve_command
 
