@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,14 @@ def service(home):
     from rag.service import Service
 
     return Service(corpus=home / "corpus", index=home / "index")
+
+
+@pytest.fixture(scope="session")
+def library(tmp_path_factory):
+    """A service over many documents: the seed plan, its next year and the layout fixtures (eval/multidoc)."""
+    from rag.evaluation import materialize
+    from rag.service import Service
+
+    home = tmp_path_factory.mktemp("multidoc")
+    corpus = materialize(ROOT / "eval" / "multidoc" / "corpus.json", home / "corpus")
+    return Service(corpus=corpus, index=home / "index", today=date(2021, 6, 1))

@@ -13,20 +13,12 @@ from pathlib import Path
 import pytest
 
 from rag.errors import BadQuestion
-from rag.evaluation import evaluate, load_cases, materialize
+from rag.evaluation import evaluate, load_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = json.loads((ROOT / "eval" / "config.json").read_text("utf-8"))
 Y2020, Y2021 = "2020/safety-work-plan-2020.txt", "2021/safety-work-plan-2021.txt"
 
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    from rag.service import Service
-
-    home = tmp_path_factory.mktemp("multidoc")
-    corpus = materialize(ROOT / "eval" / "multidoc" / "corpus.json", home / "corpus")
-    return Service(corpus=corpus, index=home / "index", today=date(2021, 6, 1))
 
 
 def _evaluate(service, name, scope=None):
