@@ -47,6 +47,7 @@ from rag.answering.rules import (
     META_CUES,
     MIN_SUPPORT,
     NUMBER_CUE,
+    QUOTED_TITLE,
     RANK_PENALTY,
     SECTION_LIST_CUE,
     TIME_UNITS,
@@ -376,6 +377,16 @@ class Answerer:
     def _by_deadline(self, query: Query) -> Answer | None:
         """「哪些工作要在6月底前完成」「上半年要完成的有哪些」: every task whose deadline is the one named,
         or falls in the period named, as a list."""
+        if query.among:  # 「里面哪条有明确的截止时间」: those of the tasks just listed that have one
+            rows = [it for n in query.among if (it := self.docs[0].item(n)) is not None and it.deadlines]
+            if not rows:
+                return None
+            text = f"这{len(query.among)}条中写明时限的共{len(rows)}条:" + ";".join(
+                f"{it.path or f'第{it.number}条'} {it.title}({'；'.join(d.normalized for d in it.deadlines)})"
+                for it in rows) + "。"
+            return Answer(query.text, text, [_cite(self._doc(it), it, it.deadlines[0].sentence) for it in rows],
+                          False, "deadline", focus={"items": [it.number for it in rows]},
+                          rows=[listing_row(it) for it in rows])
         if query.item is not None or not LIST_ASK.search(query.text):
             return None
         if m := DEADLINE_NAMED.search(query.text):
@@ -463,7 +474,7 @@ class Answerer:
             self._gated(t, best.quote), self._item_strength(t, best.item) if best.item else 0.0)
         if best is None or self._unsupported(t, strength, best.item) or self._lacks_facet(query, best.quote):
             fact = self._fact(t)  # 「号码是多少」「目标是啥」: the number is in the text
-            if not fact.refused and query.facet is None and fact.citations and \
+            if not fact.refused and fact.citations and not self._lacks_facet(query, fact.citations[0].quote) and \
                     re.search(r"[0-9]+|[一二三四五六七八九十两]+(?:个|项|家|类|条|次|级)", fact.citations[0].quote):
                 return fact
             return self.refuse(query, "文件中没有写这个数量", hits, near=pool[:3])
@@ -582,6 +593,10 @@ class Answerer:
     def _overview(self, t: Turn) -> Answer:
         query = t.query
         doc = self.docs[0]
+        named = [n for n in QUOTED_TITLE.findall(query.text) if n not in doc.title and doc.title not in n]
+        if named and CUES["meta"].search(query.text):  # 「《某规划》几月份出台」: another document's facts
+            return Answer(query.text, f"文件中没有这个问题的答案:文件库中没有《{named[0]}》,"
+                          f"这里只有《{doc.title}》。", [], True, "out_of_scope")
         for key, cue in META_CUES.items():
             quote = header_quote(doc, key)
             if quote and cue.search(query.text) and not SECTION_LIST_CUE.search(query.text):

@@ -17,6 +17,7 @@ from rag.answering.rules import (
     COMPARED,
     COMPARISON_WORDS,
     CONTEXT_POINTER,
+    COORDINATION,
     CUES,
     DISTRIBUTIVE,
     JOINERS,
@@ -28,6 +29,7 @@ from rag.answering.rules import (
     SPEAKER,
     TARGET_FILLERS,
     TICKET_WORDS,
+    UNIT_MEMBERSHIP,
 )
 
 # The phrase each sub-question asks with: the kind's own cue, so the reader sees the same ask.
@@ -48,6 +50,22 @@ def split_asks(text: str, kind: str) -> list[str] | None:
     if len(targets) < 2 or len(targets) > 5:
         return None
     return [t + ASK_PHRASE[kind] for t in targets]
+
+
+def split_member(text: str, unit: str) -> list[str] | None:
+    """「烟花爆竹和民爆器材,市公安局是不是两项都参与了?」: one ask for the units of each target, the
+    targets named before the unit (or after it: 「市司法局在A和B里有没有」); None for fewer than two."""
+    at = text.find(unit)
+    if at < 0 or not UNIT_MEMBERSHIP.search(text):
+        return None
+    for part in (UNIT_MEMBERSHIP.sub("、", text[:at]), UNIT_MEMBERSHIP.sub("、", text[at + len(unit):])):
+        part = re.split(r"[,，:：;；。]", part.strip(",，:：;；。 "))[-1]  # the targets' own clause, not a ticket's context
+        if not COORDINATION.search(part):
+            continue
+        targets = _targets(part)
+        if 2 <= len(targets) <= 5:
+            return [t + ASK_PHRASE["units"] for t in targets]
+    return None
 
 
 def compared_kind(text: str, kind: str) -> str:

@@ -27,12 +27,16 @@ from rag.answering.rules import (
     CUES,
     ELLIPSIS,
     FILLER,
+    INTERROGATIVE,
     ITEM_ASK,
     ITEM_PRONOUN,
     ITEM_REF,
     ITEM_REF_BARE,
+    LEAD_YESNO,
+    LOCAL_GOVERNMENT,
     ORDINAL,
     OTHER_ITEM,
+    PICK_AMONG,
     PRONOUN,
     RELATIVE,
     TALK,
@@ -92,18 +96,19 @@ def _turn_anchor(turn: dict[str, Any]) -> Anchor:
 
 
 def _other_item(history: list[dict[str, Any]]) -> tuple[int, str | None] | None:
-    """The task of the last two-task answer that the turn before it was not about."""
-    turns = history[-LOOKBACK:]
-    for at in range(len(turns) - 1, -1, -1):
-        pair = _turn_anchor(turns[at])
-        if len(pair.items) != 2 or turns[at].get("refused"):
-            continue
-        earlier = next((a for t in reversed(turns[:at]) if len((a := _turn_anchor(t)).items) == 1), None)
-        if earlier is None or earlier.items[0] not in pair.items:
-            return None
-        at_other = 1 - pair.items.index(earlier.items[0])
-        return pair.items[at_other], pair.paths[at_other] if pair.paths else None
-    return None
+    """The task of the last two-task answer that the conversation is not on: the other one than the
+    latest single task talked about (before that answer or after it)."""
+    turns = [t for t in history[-LOOKBACK:] if not t.get("refused")]
+    pairs = [a for t in turns if len((a := _turn_anchor(t)).items) == 2]
+    if not pairs:
+        return None
+    pair = pairs[-1]
+    current = next((a.items[0] for t in reversed(turns) if len((a := _turn_anchor(t)).items) == 1
+                    and a.items[0] in pair.items), None)
+    if current is None:
+        return None
+    at_other = 1 - pair.items.index(current)
+    return pair.items[at_other], pair.paths[at_other] if pair.paths else None
 
 
 def last_kind(history: list[dict[str, Any]]) -> str | None:
@@ -121,6 +126,7 @@ def topic_residue(text: str, departments: tuple[str, ...] = ()) -> str:
         text = pattern.sub(" ", text)
     for name in departments:
         text = text.replace(name, " ")
+    text = LOCAL_GOVERNMENT.sub(" ", text)  # (各县区党委政府 is a unit of the block, not a topic)
     for word in sorted((w for w in STOPWORDS if len(w) >= 2), key=len, reverse=True):
         text = text.replace(word, " ")
     text = FILLER.sub(" ", text)
@@ -136,7 +142,8 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     text = query.text
     has_topic = len(topic_residue(text, query.departments)) >= 2 or bool(query.departments)
     points_back = PRONOUN.search(text) is not None or not has_topic
-    elliptical = ELLIPSIS.search(text) is not None or not has_topic
+    # 「那危化品呢」, or a bare topic that asks nothing of its own (「水利」): the last ask again
+    elliptical = ELLIPSIS.search(text) is not None or not has_topic or not INTERROGATIVE.search(text)
     kind, item, departments, path = query.kind, query.item, query.departments, query.path
 
     names_item = ITEM_PRONOUN.search(text) is not None
@@ -150,9 +157,15 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
             carried = ELLIPSIS.search(text) and previous_kind in CARRY_KINDS and not ITEM_ASK.search(text)
             kind = previous_kind if carried else "item"
         return replace(query, kind=kind, item=item, departments=departments, path=path)
+    if item is None and kind == "deadline" and PICK_AMONG.search(text) and len(listed := list_anchor(history).items) >= 2 \
+            and len(topic_residue(PICK_AMONG.sub(" ", text), departments)) < 2:
+        return replace(query, among=listed)  # 「里面哪条有明确的截止时间」: among the tasks just listed
     if item is None and OTHER_ITEM.search(text) and (other := _other_item(history)) is not None:
-        item, path = other  # 「另外那条什么时候完成」 after a two-task answer
-        return replace(query, kind=kind if kind in CARRY_KINDS else "item", item=item, path=path)
+        item, path = other  # 「另外那条什么时候完成」 after a two-task answer; 「另外那条呢」 asks the same again
+        if kind not in CARRY_KINDS:
+            carried = ELLIPSIS.search(text) and previous_kind in CARRY_KINDS and not ITEM_ASK.search(text)
+            kind = previous_kind if carried else "item"
+        return replace(query, kind=kind, item=item, path=path)
     if (not departments and THAT_UNIT.search(text) and anchor.lead and item is None
             and kind in ("department", "list", "fact", "units", "lead")):
         # 「这个部门还负责哪些」: the unit the last question asked about (「公安局在里面吗」), else the task's lead
@@ -160,6 +173,10 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     if anchor.section and item is None and query.section is None and not departments and CONTENTS.search(text) \
             and len(topic_residue(CONTENTS.sub(" ", text))) < 2:
         return replace(query, kind="section", section=anchor.section)  # 「包括哪些条目」 after a section
+    if departments and LEAD_YESNO.search(text) and len(anchor.items) == 1 and item is None \
+            and len(topic_residue(LEAD_YESNO.sub(" ", text), (*query.unit_mentions, *departments))) < 2:
+        item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 「广播电视局是牵头的吗」
+        return replace(query, kind="lead", item=item, path=path)
     if departments and AMONG.search(text) and len(anchor.items) == 1 and item is None \
             and len(topic_residue(AMONG.sub(" ", text), (*query.unit_mentions, *departments))) < 2:  # (「校园安全那条,卫健委在不在」 names its own)
         item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 「Y局也在里面吧」

@@ -8,14 +8,30 @@ question can only be resolved by a document it does not name (a clarify answer, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from rag.answering.answer import Answerer, title_quote
-from rag.answering.asks import ASK_PHRASE, compared_kind, compares, split_asks, split_target, ticket_question
+from rag.answering.asks import (
+    ASK_PHRASE,
+    compared_kind,
+    compares,
+    split_asks,
+    split_member,
+    split_target,
+    ticket_question,
+)
 from rag.answering.citations import cite, label
-from rag.answering.english import ENGLISH_FOLLOW_UP, english_kind, english_topic, is_english, mixed_to_chinese
+from rag.answering.english import (
+    ENGLISH_FOLLOW_UP,
+    Glossary,
+    english_kind,
+    english_topic,
+    is_english,
+    mixed_to_chinese,
+)
 from rag.answering.evidence import bigrams, title_match
 from rag.answering.followup import anchor_of, resolve_follow_up, topic_residue
 from rag.answering.homophones import Homophones
@@ -23,11 +39,15 @@ from rag.answering.question import QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
 from rag.answering.rules import (
     CLAUSE,
+    CONTENTS,
     CORRECTION,
     CUES,
+    DEADLINE_NAMED,
+    DEADLINE_PERIOD,
     DIFFERENCE,
     DISTRIBUTIVE,
     DOCUMENT_LIST,
+    ELLIPSIS,
     ENGLISH_UNSTATED,
     FACT_KINDS,
     FOLLOW_KINDS,
@@ -40,6 +60,7 @@ from rag.answering.rules import (
     OWN_UNIT,
     PATH_REF,
     QUESTION_MARK,
+    QUOTED_PHRASE,
     RESOLVED_BY_DOCUMENT,
     SELF_INTRODUCTION,
     SPEAKER,
@@ -89,6 +110,7 @@ class Library:
         self.whole = analyzer_for(self.docs, directory) if len(self.docs) > 1 else None
         self.many = len(self.docs) > 1
         self.directory = directory
+        self.glossary = Glossary([f"{it.title}。{it.body}" for d in self.docs for it in d.items])
         self.homophones = Homophones("\n".join(d.text for d in self.docs), directory.all_aliases(),
                                      [it.title for d in self.docs for it in d.items])
 
@@ -120,7 +142,8 @@ class Library:
                 and len(topic_residue(DOCUMENT_LIST.sub(" ", scope.text))) < 3
                 or (not scope.text.strip() and scope.narrowed)) and not self.directory.find(scope.text):
             return self._documents(text, scope)  # (「宣传部在这个文件里有哪些任务」 asks about a unit)
-        several = self._several_asks(scope, text, history) or self._two_kinds(scope, text, history)
+        several = (self._unit_in_targets(scope, text, history) or self._several_asks(scope, text, history)
+                   or self._two_kinds(scope, text, history))
         if several is not None:
             return several
         return self._route(scope, text, history)
@@ -165,6 +188,8 @@ class Library:
             return self._in_one(self.views[doc_id], scope, text, [], path=path)
         if TASK_COUNT.search(scope.text) and len(docs) == 1:
             return self._task_count(text, self.by_id[docs[0]], scope)
+        if not history and (bare := self._bare_item(scope)) is not None:
+            return bare
         if not history and self._nothing_to_follow(scope):
             return Answer(text, "请补充:问题没有说明是哪项工作(这像是接着上一问的追问,但这是对话的第一问)。"
                           "可以写上工作名称(如“燃气”)或条目编号(如“第23条”)再问。", [], False, "clarify")
@@ -200,6 +225,26 @@ class Library:
             lines.insert(0, verdict)  # what was asked first, then each target's answer as its evidence
         return _joined(text, lines, answers, answered, kind,
                        {"items": [i for a in answered for i in a.focus.get("items", [])],
+                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+
+    def _unit_in_targets(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
+        """「水利和有限空间作业,哪条里有市水务局?」: whether one unit is among each target's units, the
+        verdict first and each target's units as its evidence; None unless two tasks are named."""
+        mentions = self.directory.mentions(scope.text)
+        if len(mentions) != 1 or (subs := split_member(scope.text, mentions[0])) is None:
+            return None
+        unit = next(iter(self.directory.find(mentions[0])), None)
+        answers = [self._route(replace(scope, text=q), text, history) for q in subs]
+        answered = [a for a in answers if not a.refused and a.citations]
+        tasks = [t for a in answered if (t := self._task_of(a)) is not None]
+        if unit is None or len({t.key for t in tasks}) < 2 or len(answered) < len(answers):
+            return None
+        verdict = ";".join(
+            f"{t.path or f'第{t.number}条'}“{t.title}”" + (f"有{unit}({'牵头' if unit in t.units.lead else '配合'})"
+                                                        if unit in t.units.departments else f"没有{unit}")
+            for t in tasks) + "。"
+        return _joined(text, [verdict, *(a.answer for a in answers)], answers, answered, "units",
+                       {"items": [i for a in answered for i in a.focus.get("items", [])], "departments": [unit],
                         "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
 
     def _only_a_unit(self, sub: str, kind: str) -> bool:
@@ -244,13 +289,38 @@ class Library:
         return info.year if info and info.year else 0
 
     def _nothing_to_follow(self, scope: Scope) -> bool:
-        """「还有哪些部门配合?」「第二个呢」 as a chat's first message: it asks for details of a task
-        it does not name (no topic, item, section or unit), so the reply is a request for that."""
-        if FOLLOW_SHAPE.search(scope.text) is None or len(topic_residue(scope.text)) >= 2:
+        """「还有哪些部门配合?」「牵头的是谁?」「具体包括哪些条目?」 as a chat's first message: it asks
+        for details of a task it does not name (no topic, item, section or unit), so the reply is a
+        request for that. Without a follow-up's shape (a pointer, 还/那/呢 …) only a question that
+        names nothing at all is one."""
+        residue = topic_residue(CONTENTS.sub(" ", scope.text))
+        if len(residue) >= 2 or (FOLLOW_SHAPE.search(scope.text) is None and residue):
             return False
+        if re.search(r"[0-9]", scope.text) or DEADLINE_NAMED.search(scope.text) or DEADLINE_PERIOD.search(scope.text) \
+                or QUOTED_PHRASE.search(scope.text):
+            return False  # 「哪些工作要在6月底前完成」 names a deadline, 「写的是“相关县区”」 the words
         query = self._reader(scope.docs).analyze(scope.text)
-        return (query.refusal is None and query.item is None
-                and query.section is None and not query.departments and query.kind in FOLLOW_KINDS)
+        asks_contents = CONTENTS.search(scope.text) is not None and query.kind in ("list", "section")
+        return (query.refusal is None and query.item is None and query.section is None and not query.departments
+                and (query.kind in FOLLOW_KINDS or asks_contents))
+
+    def _bare_item(self, scope: Scope) -> Answer | None:
+        """「第二条呢?」 as a chat's first message: an item and nothing asked of it, so the reply asks
+        what is wanted, offering its text, its lead and its deadline."""
+        if len(scope.docs) != 1 or not ELLIPSIS.search(scope.text) or topic_residue(scope.text):
+            return None
+        view = self.views[scope.docs[0]]
+        query = view.analyzer.analyze(scope.text)
+        if query.item is None or query.refusal or query.kind not in ("item", "fact"):
+            return None
+        item = view.doc.item(query.item)
+        if item is None:
+            return None
+        name = item.path or f"第{item.number}条"
+        asks = (f"{name}讲了什么?", f"{name}由谁牵头?", f"{name}什么时候完成?")
+        candidates = [{"doc_id": item.doc_id, "path": item.path, "title": item.title, "question": q} for q in asks]
+        return Answer(scope.text, f"请补充:想问{name}“{item.title}”的什么?可以问它的内容、牵头单位或完成时限。", [],
+                      False, "clarify", focus={"docs": [item.doc_id]}, candidates=candidates)
 
     def _english(self, text: str, chosen: list[str] | None) -> Answer:
         """An English question: the task the multilingual embedder puts first, asked in Chinese."""
@@ -258,8 +328,16 @@ class Library:
             return _refusal(text, "文件中没有写这类具体信息(金额、联系方式、企业名单等)", "out_of_scope")
         docs = frozenset(chosen) if chosen else None
         # The topic words alone: cue and function words only pull toward tasks about "responsibility".
-        hits = self.retriever.search(" ".join(english_topic(text)), k=3 * SEARCH_K, docs=docs)  # (the task's sentences too)
+        topic = english_topic(text)
+        hits = self.retriever.search(" ".join(topic), k=3 * SEARCH_K, docs=docs)  # (the task's sentences too)
         tasks = list(dict.fromkeys((h.chunk.doc_id, h.chunk.path) for h in hits if h.chunk.path))
+        # The one task whose title is named by the corpus's own term for a topic word (CC-CEDICT:
+        # fireworks → 烟花爆竹) comes first; when several titles are, the embedder's order stands.
+        terms = self.glossary.terms(topic)
+        titled = [t.key for d in self.docs if docs is None or d.id in docs for t in d.items
+                  if any(self.glossary.names(term, t.title) for term in terms)]
+        if len(titled) == 1:
+            tasks = [titled[0], *(k for k in tasks if k != titled[0])]
         if not tasks:
             return _refusal(text, "没有找到与问题相关的条目")
         kind = english_kind(text)

@@ -5,17 +5,20 @@ with their count; each listed item is cited."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.answering.citations import cite, item_body, label, ref
 from rag.answering.citations import shown_name as display_name
 from rag.answering.question import Query
 from rag.answering.rules import (
+    BOTH_UNITS,
     CO_ASKED,
+    DISTRIBUTIVE,
     LEADS_ONLY,
     NOT_ASKED,
     ONLY_CO,
     ONLY_LEADS,
+    POINTER_LEADS,
     QUOTED_PHRASE,
     UNITS_FIELD,
     WHO,
@@ -81,15 +84,30 @@ class Listings:
                       rows=[row(i) for i in items])
 
     def department(self, query: Query) -> Answer | Refusal:
+        if len(query.departments) >= 2 and BOTH_UNITS.search(query.text) and not DISTRIBUTIVE.search(query.text):
+            return self._shared(query)  # 「X和Y都参与的有哪些」
+        if len(query.departments) >= 2:  # 「X和Y分别参与了哪些」: each unit's list
+            parts = [self.department(replace(query, departments=(name,))) for name in query.departments]
+            answers = [a for a in parts if isinstance(a, Answer)]
+            if not answers:
+                return parts[0]
+            return Answer(query.text, "\n".join(a.answer if isinstance(a, Answer) else a.why + "。" for a in parts),
+                          [c for a in answers for c in a.citations], False, query.kind,
+                          focus={"items": [n for a in answers for n in a.focus["items"]],
+                                 "departments": list(query.departments)},
+                          rows=[r for a in answers for r in a.rows])
         name = query.departments[0]
-        rows = [it for it in self.items if name in it.units.departments]
+        rows = [it for it in self._in_section(query) if name in it.units.departments]
+        where = f"第{query.section}部分" if query.section else ""
         if not rows:
-            return Refusal(f"{name}没有出现在任何条目的责任单位中")
+            return Refusal(f"{name}没有出现在{where or '任何'}条目的责任单位中")
         led = [it for it in rows if name in it.units.lead]
         written = next((it.units.written[name] for it in rows if it.units.written.get(name, name) != name), None)
         doc = self._doc(rows[0])
         own = display_name(doc, rows[0], name) if written else name
         shown_name = own if own != name else (f"{written}(即{name})" if written else name)  # the document's spelling
+        if where:
+            shown_name += f"在{where}"
         unit = "条"
         split = f"其中牵头{len(led)}{unit}、配合{len(rows) - len(led)}{unit}"
         co = [it for it in rows if it not in led]
@@ -117,12 +135,34 @@ class Listings:
                       focus={"items": [it.number for it in shown], "departments": [name]},
                       rows=[row(it, "牵头" if it in led else "配合") for it in shown])
 
+    def _in_section(self, query: Query) -> list[Item]:
+        """The tasks a listing draws from: the section the question names (「第八部分里X牵头的」), or all."""
+        if not query.section:
+            return list(self.items)
+        return [it for it in self.items if it.section == query.section]
+
+    def _shared(self, query: Query) -> Answer | Refusal:
+        names = query.departments
+        rows = [it for it in self._in_section(query) if all(n in it.units.departments for n in names)]
+        joined = "和".join(names)
+        if not rows:
+            return Refusal(f"没有{joined}都参与的条目")
+        def roles(it: Item) -> str:
+            return "、".join(f"{n}{'牵头' if n in it.units.lead else '配合'}" for n in names)
+        text = f"{joined}都参与的工作共{len(rows)}条:" + ";".join(f"{ref(it)} {it.title}({roles(it)})" for it in rows) + "。"
+        return Answer(query.text, text, [cite(self._doc(it), it, it.units.raw) for it in rows], False, query.kind,
+                      focus={"items": [it.number for it in rows], "departments": list(names)},
+                      rows=[row(it) for it in rows])
+
     @staticmethod
     def _asks_what_it_leads(query: Query) -> bool:
         """「市公安局牵头哪些」: the lead word follows the unit's name; in 「X参与的那条谁牵头」 it asks
         who leads X's items instead."""
         asked = NOT_ASKED.sub(" ", query.text)  # 「配合的就不用说了」 asks for less, not more
         if ONLY_LEADS.search(asked):  # 「只要它牵头的那几项」
+            return True
+        clauses = [c for c in re.split(r"[?？。;；]", asked) if c.strip()]
+        if POINTER_LEADS.search(asked) and len(clauses) == 1:  # 「其中它牵头的是哪一项」 (not 「都有哪些?哪项是它牵头的?」)
             return True
         if WHO_LEADS.search(asked) or CO_ASKED.search(asked):  # 「牵头几项、配合几项」: both
             return False

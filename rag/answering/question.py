@@ -34,6 +34,7 @@ from rag.answering.rules import (
     SECTION_WORD,
     SECTION_WORD_STRONG,
     TITLE_VERB,
+    UNIT_MEMBERSHIP,
     UNKNOWN_UNIT,
     YEAR,
     YEAR_CHOICE,
@@ -58,6 +59,7 @@ class Query:
     unit_mentions: tuple[str, ...] = ()  # the department names as the question wrote them
     stand_ins: tuple[str, ...] = ()  # everyday words the corpus never uses, each searched as its term
     path: str | None = None  # a task named by its numbering path (五（五）, 三（二）5); wins over ``item``
+    among: tuple[int, ...] = ()  # 「里面哪条…」: the tasks of the last list the question picks from
 
     @property
     def retrieval_text(self) -> str:
@@ -233,8 +235,8 @@ class QuestionAnalyzer:
             rest = rest.replace(alias, " ")
         for mention in self.directory.mentions(text):  # 「教育那边」: a name without its 局
             rest = rest.replace(mention, " ")
-        if section and item is None:
-            return "section"
+        if section and item is None:  # 「第八部分里市应急管理局牵头的」: a unit's tasks in that section
+            return "department" if departments else "section"
         if CUES["meta"].search(text) and item is None:
             return "overview"
         if GOAL_WORDS.search(text) and item is None and not departments:
@@ -246,6 +248,8 @@ class QuestionAnalyzer:
         if departments and item is None and (
                 _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
             return "department"
+        if departments and UNIT_MEMBERSHIP.search(rest) and (item is not None or self._topical(rest)):
+            return "units"  # 「消防那条有没有市公安局」: whether the unit is among the task's units
         if CUES["units"].search(rest) or (departments and EXCEPT.search(text)):
             return "units"  # (「除了安全生产月还有什么」 names no unit: not an ask for units)
         if CUES["lead"].search(rest):

@@ -56,7 +56,8 @@ UNKNOWN_UNIT = re.compile(
 # the cue of each kind of ask: what a question asks for (its lead, units, deadline, a count …)
 CUES: dict[str, re.Pattern[str]] = {
     "meta": re.compile(
-        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|发出|出的|出来|印发|公布|出台|下发|颁布)|发的文|印发(?:的)?(?:时间|日期)|索引号|文号|"
+        r"发布时间|发布日期|(?:哪天|什么时候|何时|啥时候|哪一天)(?:发布|发的|发出|出的|出来|印发|公布|出台|下发|颁布)|"
+        r"(?:上半年|下半年|年初|年中|年底|几月|哪个月|哪年)[^,，。?？]{0,8}(?:发布|发的|印发|出台|下发|公布)|发的文|印发(?:的)?(?:时间|日期)|索引号|文号|"
         r"主题分类|体裁|文件(?:的)?标题|标题(?:是|叫)|文件名|叫什么文件|是什么文件|哪个文件|索.号|索引|"
         r"谁(?:发|印发|下发|制定)的|(?:发文|印发|发布)(?:单位|机关|机构)|哪个(?:单位|部门|机关)(?:发|印发|下发)的"
     ),
@@ -142,14 +143,17 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"(?:多少|几)[^,。?]{0,4}(?:资金|经费|预算|投资|拨款|补贴)|奖[^,。?]{0,3}(?:多少|几)|"
                          r"万元|亿元|(?:预算|经费|资金|费用)(?:是|有)?(?:多大|怎么算)"),
               re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
-    "person": (re.compile(r"(?:局长|书记|市长|主任|处长|科长|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
+    "person": (re.compile(r"(?:[\u4e00-\u9fff]长|书记|主任|负责人|联系人|领导)(?:是谁|叫什么|叫啥|姓什么|姓啥|的名字|是哪位)|姓名"),
                re.compile(r"(?:同志|先生|女士)")),
     "contact": (re.compile(r"电话|手机号|邮箱|地址在|办公地点|网址|联系方式|热线"),
                 re.compile(r"\d{3,4}-?\d{7,8}|@|https?://")),
     "statistic": (re.compile(r"死了多少|死亡多少|伤亡(?:多少|情况|人数)|事故起数是多少|多少起|几起|发生了多少|"
                              r"死亡人数是多少|多少人死|受伤多少|现在有多少|已经(?:有|成立了?)多少|"
-                             r"(?:追责|问责|处理|处分|判刑)了?多少人"),
-                  re.compile(r"\d+\s*(?:起|人死亡|名)")),
+                             r"(?:追责|问责|处理|处分|判刑)了?多少人|多少(?:个)?人(?![才次员口])|几个人(?![才次员])|多少名"),
+                  re.compile(r"\d+(?:\.\d+)?\s*(?:万|千|百)?\s*(?:起|人|名)")),
+    # how often something is done: 开展多少次, 查几次
+    "times": (re.compile(r"多少次|几次|多少回|多少轮|几轮|多少场|几场"),
+              re.compile(r"\d+(?:\.\d+)?\s*(?:万|千|百)?\s*(?:次|轮|场|回)|[一二三四五六七八九十两百千万]+(?:次|轮|场)")),
     "penalty": (re.compile(r"罚款|罚多少|扣多少分|扣分|处罚标准|罚金"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?(?:元|分)")),
     "names": (re.compile(r"(?:企业|公司|工厂|厂|矿山|矿|园区|库|(?<!国)家)[^,。?]{0,8}(?:叫什么|名字|名称|是哪几|分别是|具体是哪)|"
@@ -158,7 +162,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"企业名单|(?<!黑)名单"),
               re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
     "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方|"
-                            r"哪几个(?:县区|县|区|乡镇|街道)"),
+                            r"哪(?:几)?个(?:县区|县|区|乡镇|街道)|先去哪|去哪"),
                  re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
     # When something starts (开工, 进驻, 举行): the documents set deadlines, rarely start dates.
     "start": (re.compile(r"(?:几月份?|哪个月|什么时候|哪天|何时|啥时候)(?:开工|开始|启动|进驻|举行|召开|搞|开展)(?!完|好|定|成|到位)"),
@@ -201,7 +205,7 @@ ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|
 
 # Words that carry no topic: what is left after them says whether a question names a topic.
 FILLER = re.compile(
-    r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|还有|另外|其他|别的|其余|然后|接着|"
+    r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|明确|清楚|还有|另外|其他|别的|其余|然后|接着|"
     r"再问|(?:想|要)(?:问|请教|咨询)|问一下|问问|请教|咨询|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
     r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|来着|一样|相同|不同|区别|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
 )
@@ -211,6 +215,12 @@ CARRY_KINDS = ("lead", "units", "deadline", "count")
 
 # 「其中第二个」「第四个谁负责」: a position in the list the last answer gave (个, or 其中 before 第N条/项).
 ORDINAL = re.compile(r"第([一二三四五六七八九十两0-9]{1,3})个|其中第([一二三四五六七八九十两0-9]{1,3})(?:条|项)")
+
+# 「里面哪条」「其中哪几项」: a pick among the tasks the last answer listed
+PICK_AMONG = re.compile(r"(?:里面|里头|其中|当中|这些|这几(?:条|项|个))[^,，。?？]{0,3}哪")
+
+# local governments as a responsibility block names them (各县(区)党委、政府, 开发区、新区工管委)
+LOCAL_GOVERNMENT = re.compile(r"(?:各|相关)?县(?:\(?区\)?)?(?:党委)?[、,，]?(?:政府)?|(?:开发区|新区)(?:工管委)?|工管委")
 
 # 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
 OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")
@@ -267,6 +277,7 @@ SENTENCE_WEIGHT = 0.05  # … or about the item holding the sentence (or two) th
 
 # == asks.py — Several asks in one question, and tickets (context, then the question).
 JOINERS = re.compile(r"以及|还有|和|与|跟|及|同|、|，|,|;|；|/")
+COORDINATION = re.compile(r"以及|还有|和|与|跟|及|同|、|/")  # the joiners that are words, not punctuation
 
 # Words that carry no target: pointers (那条), measure phrases (这两项), politeness, particles.
 TARGET_FILLERS = re.compile(
@@ -294,6 +305,10 @@ SAME_CUE = re.compile(r"一样|相同|同一|不同|区别|差别|有啥不一�
 
 # the fewest Chinese characters a target of several asks has
 MIN_TARGET = 2
+
+# is a unit among several tasks' units (两项都参与了吗, 哪项里面有X, 是不是都在)
+UNIT_MEMBERSHIP = re.compile(r"有没有|是不是|是否|在不在|都(?:参与|参加|在|有)|哪(?:一)?(?:项|条|个)(?:里面?|里头|中|当中)?(?:有|包括)|"
+                             r"参与了?(?:吗|没有)|[吗吧]\s*[?？]?\s*$")
 
 # a sentence that asks something (tickets: the asking sentence is the question)
 QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
@@ -331,11 +346,17 @@ ONLY_LEADS = re.compile(r"只(?:要|看|列|问|说|查)[^,，。?？]{0,6}(?:�
 # an ask for how many units a task lists (列了几个部门, 多少家单位)
 HOW_MANY_UNITS = re.compile(r"(?:几|多少)(?:个|家)?[^,，。?？]{0,4}(?:部门|单位)")
 
+# two units' listing that asks what they share (都参与, 一起, 共同)
+BOTH_UNITS = re.compile(r"都(?:参与|参加|有|在|负责|涉及)|一起|共同|同时|均")
+
 # words that name a task's responsibility block (责任单位写的是…)
 UNITS_FIELD = re.compile(r"责任单位|责任部门|分工")
 
 # a listing that wants only the tasks the unit is co-responsible for (只是配合的, 不是牵头的)
 ONLY_CO = re.compile(r"(?:只|仅|光)(?:是|作为|当|做|负责|参与)?(?:配合|协同|协助)|(?:不是|并非|非|不|没有)(?:由它|它)?牵头")
+
+# a unit pointed back at, then what it leads (它牵头的, 这个部门牵头的): the tasks it leads
+POINTER_LEADS = re.compile(r"(?:它|他们|该(?:部门|单位)|这个(?:部门|单位)|其)(?:自己)?(?:牵头|挑头|主抓|领头)")
 
 # A part the asker leaves out: 「配合的就不用说了」「不用列配合的」.
 NOT_ASKED = re.compile(r"[^,，。?？;；]{0,8}?(?:就|都|可以)?(?:不用|不必|不需要|无需|别)(?:再)?(?:说|列|提|讲|管|写)了?[^,，。?？;；]{0,6}")
@@ -467,7 +488,7 @@ TITLE_PLACE = re.compile(r"(?<![各全本该这那每])((?:(?![省市县区的�
 UNIT_AFTER = re.compile(r"(?:市|区|县|新区|开发区)?[\u4e00-\u9fff]{0,8}(?:局|委|办|厅|队|中心|委员会|管委)")
 
 # 「示例县的…」「唐山市今年…」: a place named like one; the corpus decides whether it holds it.
-PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每有没是])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
+PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每有没是里])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
 
 
 # == citations.py — Quoting a task: where its responsibility block begins.
@@ -513,7 +534,8 @@ ISSUER_CUE = re.compile(r"谁(?:发|印发|下发|制定|出)的|(?:发文|印�
                         r"哪个(?:单位|部门|机关)(?:发|印发|下发|制定|出)的|(?:哪个|哪家|谁)[^,。?]{0,3}(?:发布|印发|下发)")
 
 # an ask for the date a document was issued
-DATE_CUE = re.compile(r"(?:哪天|哪一天|什么时候|何时|啥时候|几号|日期|时间)[^,。?]{0,3}(?:发|印发|下发|发布|出台|出的|成文)|"
+DATE_CUE = re.compile(r"(?:哪天|哪一天|什么时候|何时|啥时候|几号|日期|时间|上半年|下半年|年初|年中|年底|几月|哪个月|哪年)"
+                      r"[^,。?]{0,8}(?:发|印发|下发|发布|出台|出的|成文|公布)|"
                       r"(?:发布|印发|成文|发文)(?:的)?(?:日期|时间)")
 
 # an ask for the document number
