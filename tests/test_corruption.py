@@ -118,3 +118,21 @@ def test_vectors_changed_inside_the_cache_fail_its_checksum(service, tmp_path, c
     np.savez(path, **arrays)
     assert EmbeddingCache(path, service.embedder.name, service.embedder.dim)._vectors == {}
     assert "damaged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", INDEX_FILES)
+def test_a_damaged_index_is_healed_and_answers_as_before(service, home, built, tmp_path, name):
+    """Detected is not enough: the service rebuilds the damaged index (from the embedding cache) and
+    answers exactly as the intact one did; nothing from the damaged files is served."""
+    from rag.service import Service
+
+    root = tmp_path / "index"
+    shutil.copytree(built, root)
+    folder = root if name == "CURRENT" else IndexStore(root).current_version()
+    _damage(folder / name, "middle byte flipped")
+    stages: list[str] = []
+    healed = Service(corpus=home / "corpus", index=root, progress=lambda stage, *_: stages.append(stage))
+    assert any(s.startswith("rebuilding") for s in stages), stages
+    _load(root, service.embedder.name, service.embedder.dim)  # the index on disk is whole again
+    for question in ("燃气安全由谁牵头?", "市教育局负责哪些工作?", "双控机制建设什么时候完成?"):
+        assert healed.ask(question).to_dict()["answer"] == service.ask(question).to_dict()["answer"]

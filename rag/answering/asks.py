@@ -46,7 +46,7 @@ def split_asks(text: str, kind: str) -> list[str] | None:
         return None
     targets = _targets(text[: m.start()])
     if len(targets) < 2:  # 「燃气的配合单位和烟花爆竹的比,多了哪些」「A那条的配合单位比B多了哪些」: the ask sits between the targets
-        targets = _targets(COMPARISON_WORDS.sub("、", cue.sub("、", text)))
+        targets = _targets(cue.sub("、", COMPARISON_WORDS.sub("、", text)))
     if len(targets) < 2 or len(targets) > 5:
         return None
     return [t + ASK_PHRASE[kind] for t in targets]

@@ -162,7 +162,7 @@ FACETS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"企业名单|(?<!黑)名单"),
               re.compile(r"有限公司|有限责任公司|集团公司|股份公司")),
     "location": (re.compile(r"在哪个县|在哪个区|在哪个乡|建在哪|在哪里|分布在|位置在|具体位置|什么地方|"
-                            r"哪(?:几)?个(?:县区|县|区|乡镇|街道)|先去哪|去哪"),
+                            r"哪(?:几)?个(?:县区|县|区|乡镇|街道)|去哪"),
                  re.compile(r"(?<![各相关])[\u4e00-\u9fff]{2,3}(?:县|镇|乡|村)(?![区(])")),
     # When something starts (开工, 进驻, 举行): the documents set deadlines, rarely start dates.
     "start": (re.compile(r"(?:几月份?|哪个月|什么时候|哪天|何时|啥时候)(?:开工|开始|启动|进驻|举行|召开|搞|开展)(?!完|好|定|成|到位)"),
@@ -283,16 +283,17 @@ COORDINATION = re.compile(r"以及|还有|和|与|跟|及|同|、|/")  # the joi
 TARGET_FILLERS = re.compile(
     r"请问|麻烦|帮忙|帮我|查下|查一下|问一下|想问|我们|这俩|这两(?:个|条|项|块)?|这三(?:个|条|项|块)?|两项|三项|三块|"
     r"那(?:两|三)?(?:条|项|块|个)|这一?(?:条|项|块|个)|那一(?:条|项|块|个)|两条|这类|那类|方面|工作|"
-    r"分别|各自|各归|各由|各是|各有|各|由|哪个|的|了|呢|吗|啊|:|：|\s"
+    r"分别|各自|各归|各由|各是|各有|各|由|是在|哪个|的|了|呢|吗|啊|:|：|\s"
 )
 
 # What else a comparison says once its targets are named (「…的比,多了哪些」「…哪个截止得早」).
 COMPARISON_WORDS = re.compile(r"(?:责任|配合)?(?:单位|部门)|比起?|多了|少了|多出|哪些|哪几个|哪几家|有没有|重合|两边|都有|差在哪|差在|差别|区别|"
-                              r"一样|相同|不同|有啥|是不是|同一个|[?？。!！]")
+                              r"一样|相同|不同|有啥|是不是|同一个|(?:是在)?(?:之|以)?前还是(?:之|以)?后|[?？。!！]")
 
 # A question about several targets says so (分别, 各, 一样吗, 哪个早, 这两项 …); a plain list of
 # examples (「医院、车站、商场这些人多的地方」) describes one target.
 DISTRIBUTIVE = re.compile(r"分别|各自|各[归由是有]|一样|相同|不同|同一|区别|差别|差在|哪个[^,，。?？]{0,4}?(?:早|晚|先|后|截止)|谁先|先后|"
+                          r"(?:之|以)?前还是(?:之|以)?后|"
                           r"这两|这俩|这三|两项|三项|两条|三条|两块|三块|多了|少了|多出|重合|两边|比")
 
 # What a comparison compares when its own wording is not a kind's cue (「责任单位差在哪」「哪个先到期」).
@@ -581,7 +582,7 @@ OVERLAP = re.compile(r"重合|重叠|共同|都有|交叉")
 DIFFERENCE = re.compile(r"多了|少了|多出|差在|差别|区别|不同|不一样")
 
 # a comparison of deadlines asking which comes first
-ORDER = re.compile(r"哪个|谁先|先后|早|晚")
+ORDER = re.compile(r"哪个|谁先|先后|早|晚|前还是(?:之|以)?后")
 
 # clause ends that cut a question into asks
 CLAUSE = re.compile(r"[,，?？;；。]+")
