@@ -170,7 +170,7 @@ def test_a_slot_change_or_a_correction_restates_the_last_question(service):
 
 
 @pytest.mark.parametrize(("name", "bar"), [("blind6.jsonl", 0.94), ("blind7.jsonl", 0.96), ("blind8.jsonl", 0.94),
-                                           ("blind9.jsonl", 0.96), ("blind10.jsonl", 0.96), ("blind11.jsonl", 0.93),
+                                           ("blind9.jsonl", 0.96), ("blind10.jsonl", 0.96), ("blind11.jsonl", 0.94), ("blind12.jsonl", 0.88),
                                            ("conversations2.jsonl", 0.96)])
 def test_helpdesk_sets_keep_their_level(service, name, bar):
     cases = load_cases(ROOT / "eval" / name)
@@ -301,3 +301,40 @@ def test_follow_ups_into_lists_and_about_units(service):
 def test_an_english_topic_word_finds_the_task_titled_by_its_chinese_term(service):
     a = service.ask("Which department is in charge of fireworks?")
     assert a.citations[0].item == 26
+
+
+def test_two_asks_in_one_ticket_are_both_answered(service):
+    a = service.ask("我们是一家驾校,想了解道路运输方面重点整治什么,这项工作哪个部门牵头?")
+    assert {c.item for c in a.citations} == {19} and len(a.answer.splitlines()) == 2
+    assert "由市交通运输局牵头" in a.answer.splitlines()[1]
+    context = service.ask("我们是一家火锅店,前几天有人来查过消防。想问一下燃气使用安全归哪个部门牵头?")
+    assert [c.item for c in context.citations] == [23]  # (前几天 asks nothing: one ask)
+
+
+def test_these_two_tasks_of_the_conversation(service):
+    pair = _turns(service, "燃气谁牵头?", "烟花爆竹谁牵头?", "这两条的配合单位一样吗?")
+    assert [c.item for c in pair[2].citations] == [23, 26]
+    assert pair[2].answer.splitlines()[0].startswith("第23条“燃气”有而第26条“烟花爆竹”没有的:市外事商务局")
+
+
+def test_a_unit_named_by_what_it_looks_after(service):
+    a = service.ask("管水利的那个局都参与了哪些工作?")
+    assert a.kind == "department" and [c.item for c in a.citations] == _items_of(service, "市水务局")
+
+
+def test_pinyin_words_typed_apart(service):
+    assert service.ask("ranqi anquan 谁牵头").citations[0].item == 23
+
+
+def test_a_lead_guess_after_a_task_is_confirmed_or_corrected(service):
+    yes = _turns(service, "校园安全谁负责?", "牵头是教育局吧?")
+    assert yes[1].kind == "lead" and yes[1].answer.startswith("是。")
+    no = _turns(service, "燃气谁负责?", "牵头的是公安局吧?")
+    assert no[1].answer.startswith("不是牵头单位")
+
+
+def test_a_units_tasks_on_a_topic_it_names(service):
+    a = service.ask("市安全生产委员会办公室在考核这块负责什么?")
+    about = [it.number for it in service.documents()[0].items
+             if "市安全生产委员会办公室" in it.units.departments and "考核" in it.title + it.body]
+    assert [c.item for c in a.citations] == about and "“考核”方面" in a.answer

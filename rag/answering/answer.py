@@ -33,6 +33,7 @@ from rag.answering.question import Query
 from rag.answering.rules import (
     AIM_WORDS,
     ANSWER_TYPE,
+    CHOICE,
     CUES,
     DATE_CUE,
     DEADLINE_NAMED,
@@ -413,6 +414,18 @@ class Answerer:
         return Answer(query.text, text, cites, False, "list", focus={"items": [it.number for it in rows]},
                       rows=[listing_row(it) for it in rows])
 
+    def _said_instead(self, t: Turn) -> Answer | None:
+        """A time asked that is no task's deadline (「防灾减灾日是哪一天」「季度调度还是月调度」): the
+        sentence that states it, when it holds a date or one side of the choice asked."""
+        fact = self._fact(t)
+        if fact.refused or not fact.citations:
+            return None
+        quote = fact.citations[0].quote
+        sides = [w for m in CHOICE.finditer(t.query.text) for w in m.groups()]
+        if re.search(r"[0-9]", quote) or any(w in quote for w in sides):
+            return fact
+        return None
+
     def _deadline(self, t: Turn) -> Answer:
         query, hits, content = t.query, t.hits, t.content
         if (listed := self._by_deadline(query)) is not None:
@@ -434,6 +447,8 @@ class Answerer:
             duration = self._duration(t, pool)
             if duration:
                 return duration
+            if (said := self._said_instead(t)) is not None:
+                return said
             target = pool[0] if pool else None
             why = f"{_label(target)}没有写明完成时限" if target else "没有找到写明时限的条目"
             return self.refuse(query, why, hits, near=pool[:3])

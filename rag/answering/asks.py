@@ -58,10 +58,9 @@ def split_member(text: str, unit: str) -> list[str] | None:
     at = text.find(unit)
     if at < 0 or not UNIT_MEMBERSHIP.search(text):
         return None
-    for part in (UNIT_MEMBERSHIP.sub("、", text[:at]), UNIT_MEMBERSHIP.sub("、", text[at + len(unit):])):
-        part = re.split(r"[,，:：;；。]", part.strip(",，:：;；。 "))[-1]  # the targets' own clause, not a ticket's context
-        if not COORDINATION.search(part):
-            continue
+    for part in (UNIT_MEMBERSHIP.sub(",", text[:at]), UNIT_MEMBERSHIP.sub(",", text[at + len(unit):])):
+        # the last clause that joins targets (「A和B,这两条里」), not a ticket's context before it
+        part = next((c for c in reversed(re.split(r"[,，:：;；。]", part)) if COORDINATION.search(c)), "")
         targets = _targets(part)
         if 2 <= len(targets) <= 5:
             return [t + ASK_PHRASE["units"] for t in targets]

@@ -12,7 +12,7 @@ from functools import cached_property, lru_cache
 import jieba
 from pypinyin import lazy_pinyin
 
-from rag.answering.rules import ASK_WORDS, LATIN_WORD
+from rag.answering.rules import ASK_WORDS, LATIN_RUN, LATIN_WORD
 
 LONGEST = 8
 
@@ -42,9 +42,24 @@ class Homophones:
                 out[key] = (n, word)
         return {k: w for k, (_, w) in out.items()}
 
+    def _spelled_run(self, run: str) -> str:
+        """Pinyin words typed apart (yanhua baozhu): the longest stretch that spells one corpus word."""
+        words, out, i = run.split(), [], 0
+        while i < len(words):
+            for j in range(len(words), i, -1):
+                word = self.spelled.get("".join(words[i:j]).lower())
+                if word is not None:
+                    out.append(word)
+                    i = j
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return "".join(out) if all(_chinese(w) for w in out) else " ".join(out)
+
     def fix(self, text: str) -> str:
         if LATIN_WORD.search(text):
-            text = LATIN_WORD.sub(lambda m: self.spelled.get(m.group(0).lower(), m.group(0)), text)
+            text = LATIN_RUN.sub(lambda m: self._spelled_run(m.group(0)), text)
         sounds = [_sound(ch) for ch in text]
         bounds: set[int] | None = None  # where the question's words start and end (jieba), made when needed
         out, i = [], 0

@@ -38,8 +38,10 @@ from rag.answering.homophones import Homophones
 from rag.answering.question import QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
 from rag.answering.rules import (
+    ASK_CUE,
     CLAUSE,
     CONTENTS,
+    CONTEXT_POINTER,
     CORRECTION,
     CUES,
     DEADLINE_NAMED,
@@ -47,6 +49,7 @@ from rag.answering.rules import (
     DIFFERENCE,
     DISTRIBUTIVE,
     DOCUMENT_LIST,
+    DOMAIN_UNIT,
     ELLIPSIS,
     ENGLISH_UNSTATED,
     FACT_KINDS,
@@ -62,11 +65,16 @@ from rag.answering.rules import (
     QUESTION_MARK,
     QUOTED_PHRASE,
     RESOLVED_BY_DOCUMENT,
+    SAME_CUE,
     SELF_INTRODUCTION,
     SPEAKER,
     SWAP,
     SWAP_OPENING,
+    TARGET_FILLERS,
     TASK_COUNT,
+    THESE_TASKS,
+    TICKET_WORDS,
+    WHICH_ITEM,
     YEAR_SLOT,
 )
 from rag.answering.scope import Scope, Scoper, newest_first
@@ -130,7 +138,7 @@ class Library:
         text, history = self.rewrite(asked, history or [])
         # A ticket's context is not its question: only the question is read and embedded, and the
         # context may pick a document only by naming one.
-        question = self._own_unit(ticket_question(text), text)
+        question = self._domain_unit(self._own_unit(ticket_question(text), text), chosen)
         scope = self.scoper.scope(question, chosen)
         if not scope.why and question != text:
             in_context = self.scoper.scope(text[: text.rfind(question)] if question in text else text, chosen, explicit=True)
@@ -142,8 +150,8 @@ class Library:
                 and len(topic_residue(DOCUMENT_LIST.sub(" ", scope.text))) < 3
                 or (not scope.text.strip() and scope.narrowed)) and not self.directory.find(scope.text):
             return self._documents(text, scope)  # (「宣传部在这个文件里有哪些任务」 asks about a unit)
-        several = (self._unit_in_targets(scope, text, history) or self._several_asks(scope, text, history)
-                   or self._two_kinds(scope, text, history))
+        several = (self._these_tasks(scope, text, history) or self._unit_in_targets(scope, text, history)
+                   or self._several_asks(scope, text, history) or self._two_kinds(scope, text, history))
         if several is not None:
             return several
         return self._route(scope, text, history)
@@ -156,26 +164,53 @@ class Library:
         units = self.directory.mentions(intro.group(0))
         return OWN_UNIT.sub(units[0], question) if len(units) == 1 else question
 
+    def _domain_unit(self, question: str, chosen: list[str] | None) -> str:
+        """「管学校的那个局」: a unit named by what it looks after is the lead of the task about that."""
+        m = DOMAIN_UNIT.search(question)
+        if m is None or self.directory.mentions(m.group(0)):
+            return question
+        hits = self.retriever.search(m.group(1), k=5, docs=frozenset(chosen) if chosen else None)
+        task = next((self.by_id[h.chunk.doc_id].task(h.chunk.path) for h in hits if h.chunk.path), None)
+        if task is None or len(task.units.lead) != 1 or task.units.lead[0] not in task.units.departments:
+            return question
+        return question.replace(m.group(0), task.units.lead[0], 1)
+
     def _two_kinds(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
-        """「尾矿库在线监测要建几家,哪个部门牵头?」: two asks of one topic, the second naming none of
-        its own. Each is answered (the second with the first's topic) and the answers joined. A lead
-        answer already names the co-responsible units, so lead with units stays one ask."""
+        """Two asks in one question, each in its own clause: 「尾矿库在线监测要建几家,哪个部门牵头?」
+        「想了解…有什么要求,另外交通运输这块是哪个局打头」. Clauses that ask nothing before them are a
+        ticket's context. Each ask is answered (the second with the first's topic when it names none of
+        its own: 「这项工作哪个部门牵头」) and the answers joined. A lead answer already names the
+        co-responsible units, so lead with units of one topic stays one ask; so do two asks of one kind
+        and one topic."""
         clauses = [c for c in CLAUSE.split(scope.text) if c.strip()]
-        if len(clauses) != 2 or sum(bool(QUESTION_MARK.search(c)) for c in clauses) < 2:
-            return None
+        asking = [i for i, c in enumerate(clauses) if QUESTION_MARK.search(c) or ASK_CUE.search(c)]
+        if len(asking) != 2:
+            return None  # (three asks or more: not two plain ones)
+        i, j = asking[-2], asking[-1]
         reader = self._reader(scope.docs)
-        first, second = (reader.analyze(c) for c in clauses)
+        first_text = clauses[i]
+        if i > 0 and (m := CONTEXT_POINTER.search(first_text)) and len(topic_residue(first_text[: m.start()])) < 2:
+            first_text = clauses[i - 1] + "," + first_text  # 「…玻璃栈道项目,这类项目有什么要求」
+        first, second = reader.analyze(first_text), reader.analyze(clauses[j])
         kinds = {first.kind, second.kind}
-        if (first.kind == second.kind or not kinds <= {*FACT_KINDS, "fact"} or kinds <= {"lead", "units"}
-                or len(topic_residue(clauses[1], second.departments)) >= 2 or first.item is not None):
+        bare = TARGET_FILLERS.sub(" ", TICKET_WORDS.sub(" ", clauses[j]))  # (那一条, 归, 管: no topic)
+        own = len(topic_residue(bare, (*second.unit_mentions, *second.departments))) >= 2 \
+            or second.item is not None  # (「归哪个部门管」 names nothing: 归, 管 are words of the ask)
+        if not kinds <= {*FACT_KINDS, "fact", "list"} or first.refusal or second.refusal:
             return None
+        if not own and (first.kind == second.kind or kinds <= {"lead", "units"} or first.item is not None
+                        or WHICH_ITEM.search(first_text)):
+            return None  # (「…是哪一条里提到的,那一条的责任单位」: the units answer names the task)
+        if own and first.kind == second.kind and first.kind not in ("count", "deadline", "fact"):
+            return None  # (「燃气谁牵头,消防谁牵头」 is a comparison's business)
         cue = CUES.get(first.kind)
-        topic = cue.sub("", clauses[0]) if cue is not None else clauses[0]
-        answers = [self._route(replace(scope, text=clauses[0]), text, history),
-                   self._route(replace(scope, text=topic + clauses[1]), text, history)]
+        topic = cue.sub("", first_text) if cue is not None else first_text
+        second_text = clauses[j] if own else topic + clauses[j]
+        answers = [self._route(replace(scope, text=first_text), text, history),
+                   self._route(replace(scope, text=second_text), text, history)]
         answered = [a for a in answers if not a.refused]
-        if not answered:
-            return None
+        if not answered or any(a.kind == "clarify" for a in answers):
+            return None  # (an ask that cannot stand alone: the question is one ask after all)
         return _joined(text, [a.answer for a in answers], answers, answered, answered[0].kind, answered[-1].focus)
 
     def _route(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer:
@@ -224,6 +259,44 @@ class Library:
         if len(answered) >= 2 and (verdict := self._compared(scope.text, kind, answered)):
             lines.insert(0, verdict)  # what was asked first, then each target's answer as its evidence
         return _joined(text, lines, answers, answered, kind,
+                       {"items": [i for a in answered for i in a.focus.get("items", [])],
+                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+
+    def _these_tasks(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
+        """「这两条的责任单位一样吗」「这几条牵头的都是应急局?」: the tasks the conversation has been
+        on (the last answer's, when it listed several; else the latest tasks talked about one by one),
+        each asked what the question asks, the answers joined and compared."""
+        m = THESE_TASKS.search(scope.text)
+        if m is None or not history or len(scope.docs) != 1:
+            return None
+        wanted = {"两": 2, "俩": 2, "三": 3}.get(m.group(1) or "", 0)
+        last = _turn_anchor_of(history[-1])
+        items = list(last) if len(last) >= 2 else []
+        if not items:
+            for turn in reversed(history[-LOOK_BACK:]):
+                one = _turn_anchor_of(turn)
+                if len(one) == 1 and one[0] not in items:
+                    items.insert(0, one[0])
+        if wanted:
+            items = items[-wanted:] if len(items) >= wanted else []
+        if not 2 <= len(items) <= 5:
+            return None
+        rest = scope.text[: m.start()] + scope.text[m.end():]
+        asked = SAME_CUE.sub("", rest).replace("都", "")  # each task is asked the plain question
+        reader = self._reader(scope.docs)
+        base = reader.analyze(f"第{items[0]}条{rest}").kind
+        kind = compared_kind(rest, "fact" if base == "item" else base)  # (第N条 makes any question an item's)
+        if reader.analyze(f"第{items[0]}条{asked}").kind in ("item", "fact") and kind in ASK_PHRASE:
+            asked = ASK_PHRASE[kind]  # 「这两条的责任单位一样吗」: 的责任单位 alone asks nothing
+        subs = [f"第{n}条{asked}" for n in items]
+        answers = [self._route(replace(scope, text=q), text, []) for q in subs]
+        answered = [a for a in answers if not a.refused and a.citations]
+        if not answered:
+            return None
+        lines = [a.answer for a in answers]
+        if len(answered) >= 2 and (verdict := self._compared(rest, kind, answered)):
+            lines.insert(0, verdict)
+        return _joined(text, lines, answers, answered, answered[0].kind,
                        {"items": [i for a in answered for i in a.focus.get("items", [])],
                         "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
 
@@ -293,7 +366,7 @@ class Library:
         for details of a task it does not name (no topic, item, section or unit), so the reply is a
         request for that. Without a follow-up's shape (a pointer, 还/那/呢 …) only a question that
         names nothing at all is one."""
-        residue = topic_residue(CONTENTS.sub(" ", scope.text))
+        residue = topic_residue(TICKET_WORDS.sub(" ", CONTENTS.sub(" ", scope.text)))
         if len(residue) >= 2 or (FOLLOW_SHAPE.search(scope.text) is None and residue):
             return False
         if re.search(r"[0-9]", scope.text) or DEADLINE_NAMED.search(scope.text) or DEADLINE_PERIOD.search(scope.text) \
@@ -620,6 +693,16 @@ def _joined(text: str, lines: list[str], answers: list[Answer], answered: list[A
 
 def _refusal(text: str, why: str, kind: str = "out_of_scope") -> Answer:
     return Answer(text, f"文件中没有这个问题的答案:{why}。", [], True, kind if kind else "out_of_scope")
+
+
+LOOK_BACK = 6  # turns searched for the tasks 「这两条」 means
+
+
+def _turn_anchor_of(turn: dict[str, Any]) -> list[int]:
+    """The tasks one answered turn was about."""
+    if turn.get("refused"):
+        return []
+    return [int(i) for i in (turn.get("focus") or {}).get("items") or []]
 
 
 def _context_doc(history: list[dict[str, Any]]) -> str | None:

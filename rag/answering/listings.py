@@ -20,6 +20,7 @@ from rag.answering.rules import (
     ONLY_LEADS,
     POINTER_LEADS,
     QUOTED_PHRASE,
+    TOPIC_MARKED,
     UNITS_FIELD,
     WHO,
     WHO_LEADS,
@@ -99,6 +100,9 @@ class Listings:
         name = query.departments[0]
         rows = [it for it in self._in_section(query) if name in it.units.departments]
         where = f"第{query.section}部分" if query.section else ""
+        term, about = self._about(query, rows)
+        if about:  # 「市安委办在双控这块干什么」: those of its tasks that are about the words named
+            rows, where = about, f"“{term}”方面"
         if not rows:
             return Refusal(f"{name}没有出现在{where or '任何'}条目的责任单位中")
         led = [it for it in rows if name in it.units.lead]
@@ -134,6 +138,24 @@ class Listings:
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [it.number for it in shown], "departments": [name]},
                       rows=[row(it, "牵头" if it in led else "配合") for it in shown])
+
+    def _about(self, query: Query, rows: list[Item]) -> tuple[str, list[Item]]:
+        """「X在双控这块干什么」「X在宣传方面负责哪些」: the unit's tasks about the words marked as a
+        topic, when some (not all) of them contain those words."""
+        rest = query.text
+        for name in (*query.unit_mentions, *query.departments):
+            rest = rest.replace(name, " ")
+        m = TOPIC_MARKED.search(rest)
+        if m is None:
+            return "", []
+        piece = m.group(1) or m.group(2)
+        for length in range(len(piece), 1, -1):
+            for i in range(len(piece) - length + 1):
+                term = piece[i : i + length]
+                about = [it for it in rows if term in it.title + "。" + it.body]
+                if about and len(about) < len(rows):
+                    return term, about
+        return "", []
 
     def _in_section(self, query: Query) -> list[Item]:
         """The tasks a listing draws from: the section the question names (「第八部分里X牵头的」), or all."""

@@ -15,6 +15,7 @@ from rag.answering.rules import (
     CUES,
     DEPARTMENT_ASK,
     DEPARTMENT_LIST,
+    DUTY_ASK,
     EXCEPT,
     FACETS,
     GENERIC_TITLE_GRAMS,
@@ -27,6 +28,8 @@ from rag.answering.rules import (
     LAST_ITEM,
     LAST_SECTION,
     LEAD_YESNO,
+    LOCAL_DUTY,
+    LOCAL_GOVERNMENT,
     NA_FOR_NA,
     OTHER_ISSUER,
     RELATIVE_YEAR,
@@ -34,6 +37,7 @@ from rag.answering.rules import (
     SECTION_WORD,
     SECTION_WORD_STRONG,
     TITLE_VERB,
+    TOPIC_MARKED,
     UNIT_MEMBERSHIP,
     UNKNOWN_UNIT,
     YEAR,
@@ -120,6 +124,7 @@ class QuestionAnalyzer:
         self.sections = list(sections)  # (numeral, title)
         self.synonyms = {t: w for t, w in load_synonyms().items() if t in corpus_text}
         topic = _topic_bigrams(titles) | {g for t, ws in self.synonyms.items() for w in [t, *ws] for g in _grams(w)}
+        topic |= _topic_bigrams([title for _, title in self.sections]) - HEADING_COMMON  # (双控 of 扎实推进双控建设)
         self.topic_grams = topic - _common_bigrams(item_texts)
         self.directory = directory
         self.corpus_text = corpus_text
@@ -248,6 +253,10 @@ class QuestionAnalyzer:
         if departments and item is None and (
                 _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
             return "department"
+        if departments and item is None and TOPIC_MARKED.search(text) and DUTY_ASK.search(rest):
+            return "department"  # 「X在考核这块负责什么」: the unit's tasks on that topic
+        if LOCAL_GOVERNMENT.search(rest) and LOCAL_DUTY.search(rest) and not CUES["list"].search(text):
+            return "units"  # 「县区要不要负责」: whether local governments are among the task's units
         if departments and UNIT_MEMBERSHIP.search(rest) and (item is not None or self._topical(rest)):
             return "units"  # 「消防那条有没有市公安局」: whether the unit is among the task's units
         if CUES["units"].search(rest) or (departments and EXCEPT.search(text)):

@@ -105,6 +105,7 @@ EXCEPT = re.compile(r"除了.{0,12}(?:还有|外)")
 # 「燃气安全是不是归应急局管?」: a yes/no question about who leads; the answer names the lead.
 LEAD_YESNO = re.compile(
     r"(?:是不是|是否|是)(?:由|归)?[^,。?谁]{0,6}(?:管|负责|牵头|主抓)|(?:管|负责|牵头|主抓)(?:的)?\s*(?:吗|嘛|不|么)|"
+    r"(?:牵头|主抓|负责)(?:的|单位|部门)?(?:是|为)[^,，。?？]{1,12}?(?:吧|吗|嘛|么)|"
     r"是\s+(?:的)?(?:吧|吗|嘛|么)"  # 「这摊子是水务局吧」, the unit's name blanked out
 )
 
@@ -205,7 +206,7 @@ ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|
 
 # Words that carry no topic: what is left after them says whether a question names a topic.
 FILLER = re.compile(
-    r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|明确|清楚|还有|另外|其他|别的|其余|然后|接着|"
+    r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|明确|清楚|一起|一块|跟|还有|另外|其他|别的|其余|然后|接着|"
     r"再问|(?:想|要)(?:问|请教|咨询)|问一下|问问|请教|咨询|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
     r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|来着|一样|相同|不同|区别|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
 )
@@ -221,6 +222,24 @@ PICK_AMONG = re.compile(r"(?:里面|里头|其中|当中|这些|这几(?:条|项
 
 # local governments as a responsibility block names them (各县(区)党委、政府, 开发区、新区工管委)
 LOCAL_GOVERNMENT = re.compile(r"(?:各|相关)?县(?:\(?区\)?)?(?:党委)?[、,，]?(?:政府)?|(?:开发区|新区)(?:工管委)?|工管委")
+
+# 「这两条」「这几条」「它们」: the tasks the conversation has been on
+THESE_TASKS = re.compile(r"这([两俩三几])(?:条|项|个|件)?(?:工作|任务)?|它们|上面(?:这|那)?(?:几|两)(?:条|项)")
+
+# whether local governments bear a task (县区要不要负责, 有没有责任, 在责任单位里吗)
+LOCAL_DUTY = re.compile(r"负责|责任|管不管|参与|在不在|有没有份|有份")
+
+# a unit named by what it looks after (管学校的那个局, 负责旅游的那个部门)
+DOMAIN_UNIT = re.compile(r"(?:管|负责|主管)(?:理)?([\u4e00-\u9fff、和与及]{2,12}?)的(?:那个|那家|这个|那)?(?:局|部门|单位|委)")
+
+# the two sides of a choice (季度调度还是月调度)
+CHOICE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:调度|完成|开展|进行)?还是([\u4e00-\u9fff]{2,4})")
+
+# a topic marked as one (在双控这块, 宣传方面, 关于燃气): a unit's tasks about it
+TOPIC_MARKED = re.compile(r"(?:在|关于|对于)\s*([\u4e00-\u9fff]{2,8}?)(?:这块|这一块|那块|方面|领域)|关于([\u4e00-\u9fff]{2,8})的")
+
+# what a unit does (负责什么, 干啥, 参与哪些)
+DUTY_ASK = re.compile(r"负责|干(?:什么|啥|嘛)|做(?:什么|啥|哪些)|参与|承担|管(?:什么|啥|哪些)")
 
 # 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
 OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")
@@ -312,7 +331,7 @@ UNIT_MEMBERSHIP = re.compile(r"有没有|是不是|是否|在不在|都(?:参与
                              r"参与了?(?:吗|没有)|[吗吧]\s*[?？]?\s*$")
 
 # a sentence that asks something (tickets: the asking sentence is the question)
-QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
+QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9前这那好过])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
 
 # sentence ends that cut a ticket into sentences
 SENTENCE_END = re.compile(r"(?<=[。！!？?；;])")
@@ -416,6 +435,7 @@ MIXED_ASK = (
 ASK_WORDS = ("牵头", "配合", "负责", "责任", "单位", "部门", "完成", "时限", "截止", "期限", "重点", "哪些", "什么时候")
 
 LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{4,}(?![A-Za-z])")  # pinyin typed for a word (shorter: too ambiguous)
+LATIN_RUN = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*(?![A-Za-z])")  # pinyin words typed apart
 
 
 # == scope.py — Which documents a question is about: years, titles, issuers, places, genre words.
@@ -489,7 +509,7 @@ TITLE_PLACE = re.compile(r"(?<![各全本该这那每])((?:(?![省市县区的�
 UNIT_AFTER = re.compile(r"(?:市|区|县|新区|开发区)?[\u4e00-\u9fff]{0,8}(?:局|委|办|厅|队|中心|委员会|管委)")
 
 # 「示例县的…」「唐山市今年…」: a place named like one; the corpus decides whether it holds it.
-PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每有没是里])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
+PLACE_LIKE = re.compile(r"(?<![各全本我该这那哪每])((?:(?![省市县区给在对向从把被和与及等的了各全本我该这那哪每有没是里们])[\u4e00-\u9fff]){2,3}(?:省|市|县|区))(?=的|今年|去年|明年|安全|应急|燃气|这边|那边|有|在|是|发|印发)")
 
 
 # == citations.py — Quoting a task: where its responsibility block begins.
@@ -583,6 +603,12 @@ DIFFERENCE = re.compile(r"多了|少了|多出|差在|差别|区别|不同|不�
 
 # a comparison of deadlines asking which comes first
 ORDER = re.compile(r"哪个|谁先|先后|早|晚|前还是(?:之|以)?后")
+
+# a clause that asks for a fact kind without a question word (以及这项工作的牵头部门)
+ASK_CUE = re.compile(r"牵头(?:单位|部门)|配合(?:单位|部门)|责任(?:单位|部门)|完成时限|截止(?:时间|日期)")
+
+# an ask for which task says something (哪一条里提到, 第几条)
+WHICH_ITEM = re.compile(r"哪一?(?:条|项)|第几(?:条|项)")
 
 # clause ends that cut a question into asks
 CLAUSE = re.compile(r"[,，?？;；。]+")
