@@ -338,3 +338,20 @@ def test_a_units_tasks_on_a_topic_it_names(service):
     about = [it.number for it in service.documents()[0].items
              if "市安全生产委员会办公室" in it.units.departments and "考核" in it.title + it.body]
     assert [c.item for c in a.citations] == about and "“考核”方面" in a.answer
+
+
+def test_the_rule_a_task_follows_is_quoted_from_it(service):
+    law = _turns(service, "校园安全谁牵头?", "依据的是哪个条例?")
+    assert law[1].citations[0].item == 31 and "《河北省学校安全条例》" in law[1].answer
+
+
+def test_clauses_typed_with_spaces_are_asks_of_their_own(service):
+    a = service.ask("尾矿库在线系统 是哪条里的 市行政审批局也参与么")
+    assert {c.item for c in a.citations} == {18} and "市行政审批局" in a.answer and len(a.answer.splitlines()) == 2
+
+
+def test_a_units_one_task_on_a_topic_is_shown_with_its_text(service):
+    about = [it.number for it in service.documents()[0].items
+             if "市水务局" in it.units.departments and "旅游" in it.title + it.body]
+    a = service.ask("市水务局在旅游这块干什么?")
+    assert about == [24] and [c.item for c in a.citations][:1] == [24] and "第24条原文:24.旅游。" in a.answer

@@ -43,6 +43,7 @@ from rag.answering.rules import (
     GUIDING_CUE,
     HOW_MANY_UNITS,
     ISSUER_CUE,
+    LAW_ASK,
     LIST_ASK,
     MEMBERSHIP,
     META_CUES,
@@ -534,6 +535,12 @@ class Answerer:
         query, hits = t.query, t.hits
         if (listed := self._by_deadline(query)) is not None:  # 「6月底前要完成的有哪些」 read as a fact
             return listed
+        if query.item is not None and LAW_ASK.search(query.text) and (item := next(iter(self._ranked(t)), None)):
+            named = [sentence for sentence in item.sentences if "《" in sentence]
+            if named:  # 「依据的是哪个规定」: the task's sentences that name a law or rule
+                return Answer(query.text, f"{_label(item)}写道:" + "".join(named),
+                              [_cite(self._doc(item), item, sentence) for sentence in named], False, query.kind,
+                              focus={"items": [item.number]})
         ranked = self._ranked(t)
         pool = self._pool(query, ranked)
         candidates = self._sentence_candidates(pool)

@@ -32,6 +32,7 @@ from rag.answering.rules import (
     ITEM_PRONOUN,
     ITEM_REF,
     ITEM_REF_BARE,
+    LAW_ASK,
     LEAD_YESNO,
     LOCAL_GOVERNMENT,
     ORDINAL,
@@ -173,6 +174,10 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
     if anchor.section and item is None and query.section is None and not departments and CONTENTS.search(text) \
             and len(topic_residue(CONTENTS.sub(" ", text))) < 2:
         return replace(query, kind="section", section=anchor.section)  # 「包括哪些条目」 after a section
+    if LAW_ASK.search(text) and len(anchor.items) == 1 and item is None and not departments \
+            and len(topic_residue(LAW_ASK.sub(" ", text))) < 2:
+        item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 「依据的是哪个规定」
+        return replace(query, kind="fact", item=item, path=path)
     if departments and LEAD_YESNO.search(text) and len(anchor.items) == 1 and item is None \
             and len(topic_residue(LEAD_YESNO.sub(" ", text), (*query.unit_mentions, *departments))) < 2:
         item, path = anchor.items[0], anchor.paths[0] if anchor.paths else None  # 「广播电视局是牵头的吗」

@@ -182,30 +182,37 @@ class Library:
         its own: 「这项工作哪个部门牵头」) and the answers joined. A lead answer already names the
         co-responsible units, so lead with units of one topic stays one ask; so do two asks of one kind
         and one topic."""
-        clauses = [c for c in CLAUSE.split(scope.text) if c.strip()]
+        between = r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"  # 「A 是哪条 B也参与么」: spaces typed as commas
+        spaced = re.sub(between, ",", scope.text) if re.search(between, text) else scope.text
+        clauses = [c for c in CLAUSE.split(spaced) if c.strip()]
         asking = [i for i, c in enumerate(clauses) if QUESTION_MARK.search(c) or ASK_CUE.search(c)]
         if len(asking) != 2:
             return None  # (three asks or more: not two plain ones)
         i, j = asking[-2], asking[-1]
         reader = self._reader(scope.docs)
         first_text = clauses[i]
-        if i > 0 and (m := CONTEXT_POINTER.search(first_text)) and len(topic_residue(first_text[: m.start()])) < 2:
-            first_text = clauses[i - 1] + "," + first_text  # 「…玻璃栈道项目,这类项目有什么要求」
+        pointer = CONTEXT_POINTER.search(first_text)
+        if i > 0 and ((pointer and len(topic_residue(first_text[: pointer.start()])) < 2)
+                      or len(topic_residue(TICKET_WORDS.sub(" ", first_text))) < 2):
+            first_text = clauses[i - 1] + "," + first_text  # 「…玻璃栈道项目,这类项目有什么要求」「A,是哪条里的」
         first, second = reader.analyze(first_text), reader.analyze(clauses[j])
-        kinds = {first.kind, second.kind}
         bare = TARGET_FILLERS.sub(" ", TICKET_WORDS.sub(" ", clauses[j]))  # (那一条, 归, 管: no topic)
         own = len(topic_residue(bare, (*second.unit_mentions, *second.departments))) >= 2 \
             or second.item is not None  # (「归哪个部门管」 names nothing: 归, 管 are words of the ask)
-        if not kinds <= {*FACT_KINDS, "fact", "list"} or first.refusal or second.refusal:
-            return None
-        if not own and (first.kind == second.kind or kinds <= {"lead", "units"} or first.item is not None
-                        or WHICH_ITEM.search(first_text)):
-            return None  # (「…是哪一条里提到的,那一条的责任单位」: the units answer names the task)
-        if own and first.kind == second.kind and first.kind not in ("count", "deadline", "fact"):
-            return None  # (「燃气谁牵头,消防谁牵头」 is a comparison's business)
         cue = CUES.get(first.kind)
         topic = cue.sub("", first_text) if cue is not None else first_text
         second_text = clauses[j] if own else topic + clauses[j]
+        if not own:  # what the second ask is, once it has the first's topic (「科技局也参与么」: units)
+            second = reader.analyze(second_text)
+        kinds = {first.kind, second.kind}
+        if not kinds <= {*FACT_KINDS, "fact", "list"} or first.refusal or second.refusal:
+            return None
+        points_back = re.search(r"[这那该此]一?(?:条|项)", clauses[j]) is not None
+        if not own and (first.kind == second.kind or kinds <= {"lead", "units"} or first.item is not None
+                        or (WHICH_ITEM.search(first_text) and points_back)):
+            return None  # (「…是哪一条里提到的,那一条的责任单位」: the units answer names the task)
+        if own and first.kind == second.kind and first.kind not in ("count", "deadline", "fact"):
+            return None  # (「燃气谁牵头,消防谁牵头」 is a comparison's business)
         answers = [self._route(replace(scope, text=first_text), text, history),
                    self._route(replace(scope, text=second_text), text, history)]
         answered = [a for a in answers if not a.refused]

@@ -135,6 +135,10 @@ class Listings:
                 text = f"{shown_name}没有牵头的工作;" + text
             shown = rows
         cites = [cite(self._doc(it), it, it.units.raw) for it in shown]
+        if about and len(shown) == 1:  # one task on the topic: what it says, not only its name
+            body = item_body(shown[0])
+            text += f"{ref(shown[0])}原文:{body}"
+            cites = [cite(self._doc(shown[0]), shown[0], body), *cites]
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [it.number for it in shown], "departments": [name]},
                       rows=[row(it, "牵头" if it in led else "配合") for it in shown])

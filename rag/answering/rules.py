@@ -241,6 +241,9 @@ TOPIC_MARKED = re.compile(r"(?:在|关于|对于)\s*([\u4e00-\u9fff]{2,8}?)(?:�
 # what a unit does (负责什么, 干啥, 参与哪些)
 DUTY_ASK = re.compile(r"负责|干(?:什么|啥|嘛)|做(?:什么|啥|哪些)|参与|承担|管(?:什么|啥|哪些)")
 
+# which law or rule a task follows (依据的是哪个规定, 要落实的是哪个细则)
+LAW_ASK = re.compile(r"(?:依据|根据|按照|落实|执行|贯彻)?(?:的)?(?:是)?(?:哪个|哪部|哪项|什么)(?:规定|办法|条例|细则|法规|意见|标准|文件|法)")
+
 # 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
 OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")
 
@@ -328,7 +331,7 @@ MIN_TARGET = 2
 
 # is a unit among several tasks' units (两项都参与了吗, 哪项里面有X, 是不是都在)
 UNIT_MEMBERSHIP = re.compile(r"有没有|是不是|是否|在不在|都(?:参与|参加|在|有)|哪(?:一)?(?:项|条|个)(?:里面?|里头|中|当中)?(?:有|包括)|"
-                             r"参与了?(?:吗|没有)|[吗吧]\s*[?？]?\s*$")
+                             r"参与了?(?:吗|么|没有)|[吗吧么]\s*[?？]?\s*$")
 
 # a sentence that asks something (tickets: the asking sentence is the question)
 QUESTION_MARK = re.compile(r"谁|哪|什么|啥|(?<![十一二三四五六七八九0-9前这那好过])几|多少|吗|么|呢|是否|是不是|有没有|能否|怎么|如何|[?？]")
