@@ -355,3 +355,18 @@ def test_a_units_one_task_on_a_topic_is_shown_with_its_text(service):
              if "市水务局" in it.units.departments and "旅游" in it.title + it.body]
     a = service.ask("市水务局在旅游这块干什么?")
     assert about == [24] and [c.item for c in a.citations][:1] == [24] and "第24条原文:24.旅游。" in a.answer
+
+
+def test_continuations_with_nothing_to_continue_ask_for_the_task(service):
+    for question in ("继续", "再详细说说", "具体点", "是哪一条", "那另外一个呢"):
+        assert service.ask(question).kind == "clarify", question
+    more = _turns(service, "燃气谁牵头?", "再详细说说")
+    assert more[1].citations[0].item == 23 and not more[1].refused
+
+
+def test_every_task_with_a_deadline_and_a_deadline_guessed(service):
+    every = service.ask("哪些任务有明确的完成时间?")
+    dated = [it.number for it in service.documents()[0].items if it.deadlines]
+    assert [c.item for c in every.citations] == dated and f"共{len(dated)}条" in every.answer
+    assert service.ask("安责险投保是年底前完成吗?").answer.startswith("不是年底。第47条")
+    assert service.ask("双控机制建设是不是要在6月底前完成?").answer.startswith("是。第38条")

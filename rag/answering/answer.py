@@ -56,6 +56,7 @@ from rag.answering.rules import (
     TITLE_CUE,
     TITLE_NAMES_TASK,
     WRITTEN_DATE,
+    YES_NO,
 )
 from rag.indexing.chunks import header_quote
 from rag.reading.fields import counts_in, deadline_order
@@ -403,13 +404,20 @@ class Answerer:
             def due(d) -> bool:
                 _, month, _ = deadline_order(d.normalized, 0)
                 return first <= month <= last and bool(re.search(r"[0-9]月|上半年", d.normalized))
+        elif CUES["deadline"].search(query.text) and CUES["list"].search(query.text) \
+                and len(topic_residue(query.text, query.departments)) < 2:  # 「哪些任务有明确的完成时间」: every deadline
+            when = "完成时限"
+
+            def due(d) -> bool:
+                return True
         else:
             return None
         rows = [it for it in self.items.values() if any(due(d) for d in it.deadlines)]
         if not rows:
             return None
         cites = [_cite(self._doc(it), it, next(d.sentence for d in it.deadlines if due(d))) for it in rows]
-        text = f"写明“{when}”时限的共{len(rows)}条:" + ";".join(
+        head = "写明完成时限的" if when == "完成时限" else f"写明“{when}”时限的"
+        text = f"{head}共{len(rows)}条:" + ";".join(
             f"{it.path or f'第{it.number}条'} {it.title}({'；'.join(d.normalized for d in it.deadlines if due(d))})"
             for it in rows) + "。"
         return Answer(query.text, text, cites, False, "list", focus={"items": [it.number for it in rows]},
@@ -463,7 +471,7 @@ class Answerer:
             lines.append(f"{read}:{d.sentence}")
             if d.sentence not in [c.quote for c in cites]:
                 cites.append(_cite(self._doc(item), item, d.sentence))
-        text = f"{_label(item)}写明的时限——" + ";".join(lines)
+        text = _deadline_verdict(query.text, deadlines) + f"{_label(item)}写明的时限——" + ";".join(lines)
         return Answer(query.text, text, cites, False, query.kind,
                       focus={"items": [item.number], "departments": list(query.departments)})
 
@@ -665,6 +673,23 @@ def _cue_words(query: Query) -> list[str]:
 
 def _task_key(item: Item | None) -> tuple[str, str, int | None]:
     return (item.doc_id, item.path, item.number) if item is not None else ("", "", None)
+
+
+def _deadline_verdict(question: str, deadlines) -> str:
+    """「是年底前完成吗」: 是 or 不是 before the deadlines, when the question offers one time (a month,
+    年底, a half or quarter) and yes or no is asked; nothing otherwise."""
+    if not YES_NO.search(question) or "还是" in question or not deadlines:
+        return ""
+    asked = [(m, _months(m)) for m in DEADLINE_PERIOD.finditer(question)]
+    asked += [(m, (int(n.group(1)), int(n.group(1))) if (n := re.match(r"(1[0-2]|[1-9])月", m.group(0))) else (12, 12))
+              for m in DEADLINE_NAMED.finditer(question) if m.group(0) in ("年底",) or re.match(r"\d", m.group(0))]
+    if len(asked) != 1:
+        return ""
+    first, last = asked[0][1]
+    months = [deadline_order(d.normalized, 0)[1] for d in deadlines]
+    if any(first <= month <= last for month in months):
+        return "是。"
+    return f"不是{asked[0][0].group(0)}。"
 
 
 def _months(period: re.Match[str]) -> tuple[int, int]:

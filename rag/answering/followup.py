@@ -42,6 +42,7 @@ from rag.answering.rules import (
     RELATIVE,
     TALK,
     THAT_UNIT,
+    WHICH_ITEM,
 )
 from rag.indexing.lexical import STOPWORDS
 from rag.reading.fields import chinese_number
@@ -123,7 +124,7 @@ def last_kind(history: list[dict[str, Any]]) -> str | None:
 
 def topic_residue(text: str, departments: tuple[str, ...] = ()) -> str:
     """What a question says beyond cue words, pronouns, item numbers and fillers."""
-    for pattern in (ITEM_REF, ITEM_REF_BARE, RELATIVE, PRONOUN, ITEM_ASK, TALK, *CUES.values()):
+    for pattern in (ITEM_REF, ITEM_REF_BARE, RELATIVE, PRONOUN, ITEM_ASK, TALK, WHICH_ITEM, *CUES.values()):
         text = pattern.sub(" ", text)
     for name in departments:
         text = text.replace(name, " ")

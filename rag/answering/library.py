@@ -377,7 +377,7 @@ class Library:
         if len(residue) >= 2 or (FOLLOW_SHAPE.search(scope.text) is None and residue):
             return False
         if re.search(r"[0-9]", scope.text) or DEADLINE_NAMED.search(scope.text) or DEADLINE_PERIOD.search(scope.text) \
-                or QUOTED_PHRASE.search(scope.text):
+                or QUOTED_PHRASE.search(scope.text) or (CUES["list"].search(scope.text) and not CONTENTS.search(scope.text)):
             return False  # 「哪些工作要在6月底前完成」 names a deadline, 「写的是“相关县区”」 the words
         query = self._reader(scope.docs).analyze(scope.text)
         asks_contents = CONTENTS.search(scope.text) is not None and query.kind in ("list", "section")
