@@ -370,3 +370,23 @@ def test_every_task_with_a_deadline_and_a_deadline_guessed(service):
     assert [c.item for c in every.citations] == dated and f"共{len(dated)}条" in every.answer
     assert service.ask("安责险投保是年底前完成吗?").answer.startswith("不是年底。第47条")
     assert service.ask("双控机制建设是不是要在6月底前完成?").answer.startswith("是。第38条")
+
+
+def test_a_units_list_asked_with_a_task_set_aside_is_still_all_of_it(service):
+    a = service.ask("市水务局除了管水利,还参与哪些工作?")
+    assert a.kind == "department" and [c.item for c in a.citations] == _items_of(service, "市水务局")
+
+
+def test_kinds_and_counts_of_things_a_task_lists_are_not_names(service):
+    kinds = service.ask("全面掌握企业动态那条,涉及的防疫物资生产企业分哪几类?")
+    assert not kinds.refused and kinds.citations[0].item == 9
+    units = service.ask("民爆器材的责任单位是哪几家?")
+    assert not units.refused and "市工业和信息化局" in units.answer
+    assert service.ask("每个乡镇应急办配几名工作人员?").refused
+
+
+def test_how_often_is_not_a_deadline_and_a_tasks_time_is_not_the_documents(service):
+    often = service.ask("双控机制建设多久调度一次?")
+    assert not often.refused and often.kind == "fact"
+    assert service.ask("这份文件是什么时候发布的?").kind == "overview"
+    assert service.ask("舆情信息什么时候发布?").kind != "overview"

@@ -17,6 +17,7 @@ from rag.answering.rules import (
     DEPARTMENT_LIST,
     DUTY_ASK,
     EXCEPT,
+    EXCEPT_DUTY,
     FACETS,
     GENERIC_TITLE_GRAMS,
     GOAL_WORDS,
@@ -32,6 +33,7 @@ from rag.answering.rules import (
     LOCAL_GOVERNMENT,
     NA_FOR_NA,
     OTHER_ISSUER,
+    QUOTED_TITLE,
     RELATIVE_YEAR,
     SECTION_REF,
     SECTION_WORD,
@@ -242,7 +244,9 @@ class QuestionAnalyzer:
             rest = rest.replace(mention, " ")
         if section and item is None:  # 「第八部分里市应急管理局牵头的」: a unit's tasks in that section
             return "department" if departments else "section"
-        if CUES["meta"].search(text) and item is None:
+        if CUES["meta"].search(text) and item is None and (
+                QUOTED_TITLE.search(text) or not self._topical(CUES["meta"].sub(" ", rest))):
+            # (「安全提示什么时候发布」 asks about a task, 「这份文件什么时候发布的」 about the document)
             return "overview"
         if GOAL_WORDS.search(text) and item is None and not departments:
             return "overview"
@@ -253,6 +257,8 @@ class QuestionAnalyzer:
         if departments and item is None and (
                 _department_ask(rest) or (DEPARTMENT_LIST.search(rest) and not self._topical(rest))):
             return "department"
+        if departments and item is None and EXCEPT_DUTY.search(text):
+            return "department"  # 「教育局除了管学校安全,还要参与哪些」: all its tasks
         if departments and item is None and TOPIC_MARKED.search(text) and DUTY_ASK.search(rest):
             return "department"  # 「X在考核这块负责什么」: the unit's tasks on that topic
         if LOCAL_GOVERNMENT.search(rest) and LOCAL_DUTY.search(rest) and not CUES["list"].search(text):
