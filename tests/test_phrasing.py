@@ -390,3 +390,11 @@ def test_how_often_is_not_a_deadline_and_a_tasks_time_is_not_the_documents(servi
     assert not often.refused and often.kind == "fact"
     assert service.ask("这份文件是什么时候发布的?").kind == "overview"
     assert service.ask("舆情信息什么时候发布?").kind != "overview"
+
+
+def test_the_task_in_focus_against_one_named_and_its_section(service):
+    compared = _turns(service, "燃气谁牵头?", "跟烟花爆竹那条比,配合单位有什么区别?")
+    assert [c.item for c in compared[1].citations][:2] == [23, 26] and "有而" in compared[1].answer.splitlines()[0]
+    section = _turns(service, "校园安全谁负责?", "这一部分包括哪几条?")
+    doc = service.documents()[0]
+    assert section[1].kind == "section" and [c.item for c in section[1].citations] == list(doc.section(doc.item(31).section).items)

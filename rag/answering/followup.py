@@ -42,6 +42,7 @@ from rag.answering.rules import (
     RELATIVE,
     TALK,
     THAT_UNIT,
+    THIS_SECTION,
     WHICH_ITEM,
 )
 from rag.indexing.lexical import STOPWORDS
@@ -172,6 +173,9 @@ def resolve_follow_up(query: Query, history: list[dict[str, Any]]) -> Query:
             and kind in ("department", "list", "fact", "units", "lead")):
         # 「这个部门还负责哪些」: the unit the last question asked about (「公安局在里面吗」), else the task's lead
         return replace(query, kind="department", departments=(anchor.departments or anchor.lead)[:1])
+    if (not anchor.section and len(anchor.items) == 1 and item is None and query.section is None and not departments
+            and THIS_SECTION.search(text) and len(topic_residue(THIS_SECTION.sub(" ", CONTENTS.sub(" ", text)))) < 2):
+        return replace(query, kind="section", item=anchor.items[0])  # 「这一部分包括哪几条」 after a task
     if anchor.section and item is None and query.section is None and not departments and CONTENTS.search(text) \
             and len(topic_residue(CONTENTS.sub(" ", text))) < 2:
         return replace(query, kind="section", section=anchor.section)  # 「包括哪些条目」 after a section

@@ -40,6 +40,7 @@ from rag.answering.retrieve import HybridRetriever
 from rag.answering.rules import (
     ASK_CUE,
     CLAUSE,
+    COMPARED_WITH,
     CONTENTS,
     CONTEXT_POINTER,
     CORRECTION,
@@ -274,6 +275,8 @@ class Library:
         """「这两条的责任单位一样吗」「这几条牵头的都是应急局?」: the tasks the conversation has been
         on (the last answer's, when it listed several; else the latest tasks talked about one by one),
         each asked what the question asks, the answers joined and compared."""
+        if (pair := self._with_the_last(scope, text, history)) is not None:
+            return pair
         m = THESE_TASKS.search(scope.text)
         if m is None or not history or len(scope.docs) != 1:
             return None
@@ -305,6 +308,32 @@ class Library:
         if len(answered) >= 2 and (verdict := self._compared(rest, kind, answered)):
             lines.insert(0, verdict)
         return _joined(text, lines, answers, answered, answered[0].kind,
+                       {"items": [i for a in answered for i in a.focus.get("items", [])],
+                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+
+    def _with_the_last(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
+        """「跟煤矿那条比,责任单位有什么区别?」 after a task: the task in focus against the one named,
+        in that order, compared as a two-target question would be."""
+        m = COMPARED_WITH.search(scope.text)
+        last = _turn_anchor_of(history[-1]) if history else []
+        if m is None or len(last) != 1 or len(scope.docs) != 1:
+            return None
+        rest = scope.text[: m.start()] + scope.text[m.end():]
+        reader = self._reader(scope.docs)
+        base = reader.analyze(f"第{last[0]}条{rest}").kind
+        kind = compared_kind(rest, "fact" if base == "item" else base)
+        if kind not in ASK_PHRASE:
+            return None
+        subs = [f"第{last[0]}条{ASK_PHRASE[kind]}", f"{m.group(1)}{ASK_PHRASE[kind]}"]
+        answers = [self._route(replace(scope, text=q), text, []) for q in subs]
+        answered = [a for a in answers if not a.refused and a.citations]
+        tasks = {(a.citations[0].doc_id, a.citations[0].path) for a in answered}
+        if len(answered) < 2 or len(tasks) < 2:
+            return None
+        lines = [a.answer for a in answers]
+        if verdict := self._compared(rest + "比", kind, answered):
+            lines.insert(0, verdict)
+        return _joined(text, lines, answers, answered, kind,
                        {"items": [i for a in answered for i in a.focus.get("items", [])],
                         "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
 

@@ -68,6 +68,8 @@ class Listings:
     def section(self, query: Query) -> Answer | Refusal:
         doc = self.docs[0]
         section = doc.section(query.section) if query.section else None
+        if section is None and query.item is not None and (item := doc.item(query.item)) is not None:
+            section = doc.section(item.section)  # 「这一部分包括哪几条」 after a task: the task's section
         if section is None:
             return Refusal(f"文件只有{len(doc.sections)}个部分", near=[])
         items = [doc.task(p) for p in section.paths]

@@ -255,6 +255,12 @@ LAW_ASK = re.compile(r"(?:依据|根据|按照|落实|执行|贯彻)?(?:的)?(?:
 # a yes-or-no question (是X前完成吗, 是不是, 是否)
 YES_NO = re.compile(r"是不是|是否|对不对|[吗么嘛]\s*[?？]?\s*$")
 
+# the section of the task in focus (这一部分, 这个部分, 这部分)
+THIS_SECTION = re.compile(r"(?:这|该|此)(?:一|个)?(?:大)?部分")
+
+# the task in focus compared with one named (跟煤矿那条比, 和执法检查那条相比)
+COMPARED_WITH = re.compile(r"(?:和|跟|与|同)([\u4e00-\u9fff]{2,12}?)(?:那条|那项|这条|这项|那个)?(?:比|相比|比较|对比)(?:呢|一下|起来)?")
+
 # 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
 OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")
 
