@@ -398,3 +398,10 @@ def test_the_task_in_focus_against_one_named_and_its_section(service):
     section = _turns(service, "校园安全谁负责?", "这一部分包括哪几条?")
     doc = service.documents()[0]
     assert section[1].kind == "section" and [c.item for c in section[1].citations] == list(doc.section(doc.item(31).section).items)
+
+
+def test_a_task_by_its_place_in_a_section_and_a_typo_of_a_heading_word(service):
+    doc = service.documents()[0]
+    a = service.ask("第五部分里排第二的那条谁负责?")
+    assert a.citations[0].path == doc.section("五").paths[1]
+    assert service.ask("中小微企业的双空机制建设啥时候完成").citations[0].item == 38  # 双控 of a section heading

@@ -68,6 +68,7 @@ from rag.answering.rules import (
     QUOTED_PHRASE,
     RESOLVED_BY_DOCUMENT,
     SAME_CUE,
+    SECTION_POSITION,
     SELF_INTRODUCTION,
     SPEAKER,
     SWAP,
@@ -81,7 +82,7 @@ from rag.answering.rules import (
 )
 from rag.answering.scope import Scope, Scoper, newest_first
 from rag.reading.departments import Directory
-from rag.reading.fields import deadline_order
+from rag.reading.fields import chinese_number, deadline_order
 from rag.types import Answer, Citation, Document, Item
 
 SEARCH_K = 30
@@ -122,7 +123,8 @@ class Library:
         self.directory = directory
         self.glossary = Glossary([f"{it.title}。{it.body}" for d in self.docs for it in d.items])
         self.homophones = Homophones("\n".join(d.text for d in self.docs), directory.all_aliases(),
-                                     [it.title for d in self.docs for it in d.items])
+                                     [it.title for d in self.docs for it in d.items]
+                                     + [sec.title for d in self.docs for sec in d.sections])  # (双控 of a heading)
 
     # -- entry -------------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, Any]] | None = None,
@@ -140,7 +142,7 @@ class Library:
         text, history = self.rewrite(asked, history or [])
         # A ticket's context is not its question: only the question is read and embedded, and the
         # context may pick a document only by naming one.
-        question = self._domain_unit(self._own_unit(ticket_question(text), text), chosen)
+        question = self._in_section_at(self._domain_unit(self._own_unit(ticket_question(text), text), chosen), chosen)
         scope = self.scoper.scope(question, chosen)
         if not scope.why and question != text:
             in_context = self.scoper.scope(text[: text.rfind(question)] if question in text else text, chosen, explicit=True)
@@ -165,6 +167,18 @@ class Library:
             return question
         units = self.directory.mentions(intro.group(0))
         return OWN_UNIT.sub(units[0], question) if len(units) == 1 else question
+
+    def _in_section_at(self, question: str, chosen: list[str] | None) -> str:
+        """「第五部分里排第三的那条」: the task at that place in that section, by its own number, when
+        one document has the section."""
+        m = SECTION_POSITION.search(question)
+        if m is None:
+            return question
+        numeral, at = m.group(1), chinese_number(m.group(2))
+        docs = [d for d in self.docs if (chosen is None or d.id in chosen) and d.section(numeral)]
+        if len(docs) != 1 or at is None or not 1 <= at <= len(paths := docs[0].section(numeral).paths):
+            return question
+        return question.replace(m.group(0), paths[at - 1], 1)
 
     def _domain_unit(self, question: str, chosen: list[str] | None) -> str:
         """「管学校的那个局」: a unit named by what it looks after is the lead of the task about that."""

@@ -261,6 +261,10 @@ THIS_SECTION = re.compile(r"(?:这|该|此)(?:一|个)?(?:大)?部分")
 # the task in focus compared with one named (跟煤矿那条比, 和执法检查那条相比)
 COMPARED_WITH = re.compile(r"(?:和|跟|与|同)([\u4e00-\u9fff]{2,12}?)(?:那条|那项|这条|这项|那个)?(?:比|相比|比较|对比)(?:呢|一下|起来)?")
 
+# a task by its place in a section (第五部分里排第三的那条)
+SECTION_POSITION = re.compile(r"第([一二三四五六七八九十]{1,3})(?:大)?部分(?:里|中|下)?(?:的)?(?:排)?(?:在)?第([一二三四五六七八九十0-9]{1,3})"
+                              r"(?:(?:个|条|项|位)(?:的)?(?:那条|那项|那个|任务|工作)?|的(?:那条|那项|那个))")
+
 # 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
 OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")
 
