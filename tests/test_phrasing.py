@@ -405,3 +405,19 @@ def test_a_task_by_its_place_in_a_section_and_a_typo_of_a_heading_word(service):
     a = service.ask("第五部分里排第二的那条谁负责?")
     assert a.citations[0].path == doc.section("五").paths[1]
     assert service.ask("中小微企业的双空机制建设啥时候完成").citations[0].item == 38  # 双控 of a section heading
+
+
+def test_a_choice_answered_by_the_sentence_that_says_one_side(service):
+    a = service.ask("双控建设的调度,是按季度还是按月调度?")
+    assert not a.refused and a.citations[0].item == 40 and "月调度" in a.answer
+
+
+def test_a_count_typed_in_digits_is_the_documents_count_not_a_task_number(service):
+    a = service.ask("3项岗位持证上岗指的是哪些人")
+    assert a.citations[0].item == 54 and "特种作业人员" in a.answer
+    assert service.ask("33条讲了什么").citations[0].item == 33
+
+
+def test_what_one_task_lists_is_a_fact_not_a_list_of_tasks(service):
+    a = service.ask("尾矿库监管要在哪几个时期加强?")
+    assert [c.item for c in a.citations] == [18] and "解冻期" in a.answer

@@ -52,6 +52,7 @@ from rag.answering.rules import (
     QUOTED_TITLE,
     RANK_PENALTY,
     SECTION_LIST_CUE,
+    TASKS_ASKED,
     TIME_UNITS,
     TITLE_CUE,
     TITLE_NAMES_TASK,
@@ -426,11 +427,17 @@ class Answerer:
     def _said_instead(self, t: Turn) -> Answer | None:
         """A time asked that is no task's deadline (「防灾减灾日是哪一天」「季度调度还是月调度」): the
         sentence that states it, when it holds a date or one side of the choice asked."""
+        # each side as typed and without its first character (是按季度, 按月调度 → 月调度)
+        sides = [form for m in CHOICE.finditer(t.query.text) for w in m.groups() for form in (w, w[1:]) if len(form) >= 2]
+        for item in self._ranked(t)[:3]:  # 「季度调度还是月调度」: the sentence that says one of them
+            said = [sentence for sentence in item.sentences if any(w in sentence for w in sides)]
+            if said:
+                return Answer(t.query.text, f"{_label(item)}写道:{said[0]}", [_cite(self._doc(item), item, said[0])],
+                              False, "fact", focus={"items": [item.number]})
         fact = self._fact(t)
         if fact.refused or not fact.citations:
             return None
         quote = fact.citations[0].quote
-        sides = [w for m in CHOICE.finditer(t.query.text) for w in m.groups()]
         if re.search(r"[0-9]", quote) or any(w in quote for w in sides):
             return fact
         return None
@@ -590,6 +597,10 @@ class Answerer:
         query, hits, content = t.query, t.hits, t.content
         if (listed := self._by_deadline(query)) is not None:  # 「写了6月底前完成的任务有哪几条」
             return listed
+        if not TASKS_ASKED.search(query.text) and len(self.listings.term_items(content)[1]) == 1:
+            fact = self._fact(t)  # 「尾矿库安全监管在哪几个时期加强」: what the one task that names it lists
+            if not fact.refused:
+                return fact
         return self._or_refuse(query, hits, self.listings.term(query, content))
 
     def _or_refuse(self, query: Query, hits: list[Hit], result: Answer | Refusal) -> Answer:

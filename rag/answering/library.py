@@ -417,7 +417,8 @@ class Library:
         for details of a task it does not name (no topic, item, section or unit), so the reply is a
         request for that. Without a follow-up's shape (a pointer, 还/那/呢 …) only a question that
         names nothing at all is one."""
-        residue = topic_residue(NAMELESS.sub(" ", TICKET_WORDS.sub(" ", CONTENTS.sub(" ", scope.text))))
+        bare = COMPARED_WITH.sub(" ", CONTENTS.sub(" ", scope.text))  # (「跟刚才那条比」 names nothing)
+        residue = topic_residue(NAMELESS.sub(" ", TICKET_WORDS.sub(" ", bare)))
         if len(residue) >= 2 or (FOLLOW_SHAPE.search(scope.text) is None and residue):
             return False
         if re.search(r"[0-9]", scope.text) or DEADLINE_NAMED.search(scope.text) or DEADLINE_PERIOD.search(scope.text) \

@@ -164,8 +164,12 @@ class QuestionAnalyzer:
         return [(term, w) for term, words in self.synonyms.items() if term not in text for w in words if w in text]
 
     def expand(self, text: str) -> str:
-        """Add the corpus's own term for each everyday word the question uses (鞭炮 → 烟花爆竹)."""
+        """Add the corpus's own term for each everyday word the question uses (鞭炮 → 烟花爆竹), and a
+        small count typed in digits as the document writes it (3项岗位 → 三项岗位)."""
         extra = list(dict.fromkeys(term for term, _ in self._everyday(text)))
+        extra += ["一二三四五六七八九十"[int(m.group(1)) - 1] + m.group(2)
+                  for m in re.finditer(r"(?<![0-9.])(10|[1-9])([项个类家条种名])([\u4e00-\u9fff]{0,4})", text)
+                  if "一二三四五六七八九十"[int(m.group(1)) - 1] + m.group(2) + m.group(3) in self.corpus_text]
         return f"{text} {' '.join(extra)}" if extra else text
 
     def stand_ins(self, text: str) -> tuple[str, ...]:
@@ -212,12 +216,19 @@ class QuestionAnalyzer:
         if m:
             return chinese_number(m.group(1))
         m = ITEM_REF_BARE.search(text)  # 「23条」; but 「梳理102项重大工程」 counts, it does not point
-        if m and (value := chinese_number(m.group(1))) is not None and value in self.item_numbers:
+        if m and (value := chinese_number(m.group(1))) is not None and value in self.item_numbers \
+                and not self._counted(value, text[m.start(1) + len(m.group(1)):]):
             return value
         # 「第四十五要干啥」: 条 left out; a number beyond the sections can only be an item
         m = ITEM_REF_LOOSE.search(text)
         value = chinese_number(m.group(1)) if m else None
         return value if value is not None and value > len(self.sections) else None
+
+    def _counted(self, value: int, after: str) -> bool:
+        """「3项岗位」: the document writes 三项岗位, a count of things, not task 3."""
+        if not 1 <= value <= 10 or len(after) < 3:
+            return False
+        return "一二三四五六七八九十"[value - 1] + after[:3] in self.corpus_text
 
     def _section_ref(self, text: str) -> str | None:
         m = SECTION_REF.search(text)
