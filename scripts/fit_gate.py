@@ -37,7 +37,7 @@ from rag.service import Service  # noqa: E402
 SEED_SETS = ("questions.jsonl", "heldout.jsonl", "blind2.jsonl", "blind3.jsonl", "blind4.jsonl", "blind5.jsonl",
              "blind6.jsonl", "blind7.jsonl", "blind8.jsonl", "blind9.jsonl", "conversations.jsonl", "conversations2.jsonl")
 MULTI_SETS = ("multi-a.jsonl", "multi-b.jsonl")
-NEVER = ("multi-heldout.jsonl", "heldout-helpdesk.jsonl", "heldout-helpdesk2.jsonl")  # never fitted on
+NEVER = ("multi-heldout.jsonl", "heldout-helpdesk.jsonl", "heldout-helpdesk2.jsonl", "heldout-helpdesk3.jsonl")  # never fitted on
 WRONG_TASK_GAIN = 0.25
 GATE_FILE = ROOT / "rag" / "data" / "gate.json"
 

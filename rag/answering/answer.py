@@ -42,6 +42,7 @@ from rag.answering.rules import (
     FACETS,
     GUIDING_CUE,
     HOW_MANY_UNITS,
+    HOW_OFTEN,
     ISSUER_CUE,
     LAW_ASK,
     LIST_ASK,
@@ -550,6 +551,12 @@ class Answerer:
         query, hits = t.query, t.hits
         if (listed := self._by_deadline(query)) is not None:  # 「6月底前要完成的有哪些」 read as a fact
             return listed
+        if (m := HOW_OFTEN.search(query.text)) and m.group(1):  # 「多久调度一次」: the sentence that says how often
+            for item in self._ranked(t)[:3]:
+                said = [x for x in item.sentences if m.group(1) in x and re.search(r"[月季周年]" + m.group(1) + r"|每|定期", x)]
+                if said:
+                    return Answer(query.text, f"{_label(item)}写道:{said[0]}", [_cite(self._doc(item), item, said[0])],
+                                  False, query.kind, focus={"items": [item.number]})
         if query.item is not None and LAW_ASK.search(query.text) and (item := next(iter(self._ranked(t)), None)):
             named = [sentence for sentence in item.sentences if "《" in sentence]
             if named:  # 「依据的是哪个规定」: the task's sentences that name a law or rule
@@ -597,8 +604,11 @@ class Answerer:
         query, hits, content = t.query, t.hits, t.content
         if (listed := self._by_deadline(query)) is not None:  # 「写了6月底前完成的任务有哪几条」
             return listed
-        if not TASKS_ASKED.search(query.text) and len(self.listings.term_items(content)[1]) == 1:
-            fact = self._fact(t)  # 「尾矿库安全监管在哪几个时期加强」: what the one task that names it lists
+        named = len(self.listings.term_items(content)[1])
+        if not TASKS_ASKED.search(query.text) and (named == 1 or named > len(self.items) / 4):
+            # 「尾矿库安全监管在哪几个时期加强」「责任保险要在哪些行业推行」: what one task lists, when the
+            # words name one task, or are so common (安全生产) that a list of them would say nothing
+            fact = self._fact(t)
             if not fact.refused:
                 return fact
         return self._or_refuse(query, hits, self.listings.term(query, content))

@@ -209,7 +209,7 @@ ITEM_ASK = re.compile(r"讲(?:了|的)?(?:什么|啥)|什么内容|哪些内容|
 # Words that carry no topic: what is left after them says whether a question names a topic.
 FILLER = re.compile(
     r"完成|要求|情况|怎么样|怎样|如何|分别|一下|说说|讲讲|介绍|具体|明确|清楚|一起|一块|跟|还有|另外|其他|别的|其余|然后|接着|"
-    r"再问|所以|(?:想|要)(?:问|请教|咨询)|问一下|问问|请教|咨询|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
+    r"再问|所以|(?:会)?来(?:查|管|检查)|(?:想|要)(?:问|请教|咨询)|问一下|问问|请教|咨询|那么|如果|的话|呢|吗|嘛|吧|啊|呀|哦|有没有|是不是|能不能|可以|需要|应该|必须|到底|究竟|"
     r"属于|所属|哪个部分|哪一部分|时间|日期|工作|事项|任务|内容|条目|来着|一样|相同|不同|区别|这|那|哪|谁|啥|么|些|的|了|有|是|在|要|和|与|及|又|都|也|还|再|就|多|呢"
 )
 
@@ -268,6 +268,9 @@ SECTION_POSITION = re.compile(r"第([一二三四五六七八九十]{1,3})(?:大
 # a list of tasks asked for (哪些条, 哪几项工作, 哪些任务), not of things one task names (哪些行业)
 TASKS_ASKED = re.compile(r"哪些条|哪几条|条目|哪几项|哪些工作|哪些任务|哪几个任务|有几条|多少条|几条|列出|列一下|列全|"
                          r"所有|全部|都有哪些|提到|涉及|出现|相关的|有关的|找出来|都找|清单")
+
+# how often something is done (多久调度一次, 多长时间检查一次): the verb asked about
+HOW_OFTEN = re.compile(r"(?:多久|多长时间|隔多久|多少天)([\u4e00-\u9fff]{0,4}?)一次")
 
 # 「另外那条」: the other task of a two-task answer, not the one the conversation was on before it.
 OTHER_ITEM = re.compile(r"另(?:外)?(?:那|一)(?:个|条|项)|另外(?:的)?(?:那)?(?:个|条|项)")

@@ -112,6 +112,9 @@ class Directory:
             # 城管局 of 城管执法局, 市场局 of 市场监管局: a name without the two characters before its suffix
             if base[-1:] in ("局", "委") and len(base) >= 5:
                 self._aliases.setdefault(base[:-3] + base[-1], canonical)
+            # 消防队 of 消防救援支队: a 支队/大队 by its first two characters and 队
+            if base.endswith(("支队", "大队")) and len(base) >= 5:
+                self._aliases.setdefault(base[:2] + "队", canonical)
 
     def canonical(self, name: str) -> str:
         return self._canonical.get(name, name)
