@@ -315,6 +315,8 @@ def test_these_two_tasks_of_the_conversation(service):
     pair = _turns(service, "燃气谁牵头?", "烟花爆竹谁牵头?", "这两条的配合单位一样吗?")
     assert [c.item for c in pair[2].citations] == [23, 26]
     assert pair[2].answer.splitlines()[0].startswith("第23条“燃气”有而第26条“烟花爆竹”没有的:市外事商务局")
+    named = _turns(service, "校园安全谁牵头?", "燃气和消防这两条谁牵头?")  # names its own two tasks
+    assert [c.item for c in named[1].citations][:2] == [23, 22]
 
 
 def test_a_unit_named_by_what_it_looks_after(service):

@@ -307,6 +307,8 @@ class Library:
         if not 2 <= len(items) <= 5:
             return None
         rest = scope.text[: m.start()] + scope.text[m.end():]
+        if len(topic_residue(NAMELESS.sub(" ", TICKET_WORDS.sub(" ", rest)), tuple(self.directory.mentions(rest)))) >= 2:
+            return None  # (「燃气和消防这两条谁牵头」 names its own tasks)
         asked = SAME_CUE.sub("", rest).replace("都", "")  # each task is asked the plain question
         reader = self._reader(scope.docs)
         base = reader.analyze(f"第{items[0]}条{rest}").kind
