@@ -425,16 +425,26 @@ class Answerer:
         return Answer(query.text, text, cites, False, "list", focus={"items": [it.number for it in rows]},
                       rows=[listing_row(it) for it in rows])
 
+    def _saying(self, t: Turn, items: list[Item], says, kind: str, every: bool = False) -> Answer | None:
+        """The first of ``items`` with a sentence that ``says`` what is asked, quoting that sentence
+        (``every``: all such sentences of it)."""
+        for item in items:
+            said = [sentence for sentence in item.sentences if says(sentence)]
+            if said:
+                said = said if every else said[:1]
+                return Answer(t.query.text, f"{_label(item)}写道:" + "".join(said),
+                              [_cite(self._doc(item), item, sentence) for sentence in said], False, kind,
+                              focus={"items": [item.number]})
+        return None
+
     def _said_instead(self, t: Turn) -> Answer | None:
         """A time asked that is no task's deadline (「防灾减灾日是哪一天」「季度调度还是月调度」): the
         sentence that states it, when it holds a date or one side of the choice asked."""
         # each side as typed and without its first character (是按季度, 按月调度 → 月调度)
         sides = [form for m in CHOICE.finditer(t.query.text) for w in m.groups() for form in (w, w[1:]) if len(form) >= 2]
-        for item in self._ranked(t)[:3]:  # 「季度调度还是月调度」: the sentence that says one of them
-            said = [sentence for sentence in item.sentences if any(w in sentence for w in sides)]
-            if said:
-                return Answer(t.query.text, f"{_label(item)}写道:{said[0]}", [_cite(self._doc(item), item, said[0])],
-                              False, "fact", focus={"items": [item.number]})
+        # 「季度调度还是月调度」: the sentence that says one of them
+        if (said := self._saying(t, self._ranked(t)[:3], lambda x: any(w in x for w in sides), "fact")) is not None:
+            return said
         fact = self._fact(t)
         if fact.refused or not fact.citations:
             return None
@@ -551,19 +561,15 @@ class Answerer:
         query, hits = t.query, t.hits
         if (listed := self._by_deadline(query)) is not None:  # 「6月底前要完成的有哪些」 read as a fact
             return listed
-        if (m := HOW_OFTEN.search(query.text)) and m.group(1):  # 「多久调度一次」: the sentence that says how often
-            for item in self._ranked(t)[:3]:
-                said = [x for x in item.sentences if m.group(1) in x and re.search(r"[月季周年]" + m.group(1) + r"|每|定期", x)]
-                if said:
-                    return Answer(query.text, f"{_label(item)}写道:{said[0]}", [_cite(self._doc(item), item, said[0])],
-                                  False, query.kind, focus={"items": [item.number]})
-        if query.item is not None and LAW_ASK.search(query.text) and (item := next(iter(self._ranked(t)), None)):
-            named = [sentence for sentence in item.sentences if "《" in sentence]
-            if named:  # 「依据的是哪个规定」: the task's sentences that name a law or rule
-                return Answer(query.text, f"{_label(item)}写道:" + "".join(named),
-                              [_cite(self._doc(item), item, sentence) for sentence in named], False, query.kind,
-                              focus={"items": [item.number]})
         ranked = self._ranked(t)
+        if (m := HOW_OFTEN.search(query.text)) and m.group(1):  # 「多久调度一次」: the sentence that says how often
+            often = re.compile(r"[月季周年]" + m.group(1) + r"|每|定期")
+            said = self._saying(t, ranked[:3], lambda x: m.group(1) in x and often.search(x) is not None, query.kind)
+            if said is not None:
+                return said
+        if query.item is not None and LAW_ASK.search(query.text):  # 「依据的是哪个规定」: the sentences naming a rule
+            if (said := self._saying(t, ranked[:1], lambda x: "《" in x, query.kind, every=True)) is not None:
+                return said
         pool = self._pool(query, ranked)
         candidates = self._sentence_candidates(pool)
         if query.item is None:
@@ -604,8 +610,8 @@ class Answerer:
         query, hits, content = t.query, t.hits, t.content
         if (listed := self._by_deadline(query)) is not None:  # 「写了6月底前完成的任务有哪几条」
             return listed
-        named = len(self.listings.term_items(content)[1])
-        if not TASKS_ASKED.search(query.text) and (named == 1 or named > len(self.items) / 4):
+        if not TASKS_ASKED.search(query.text) and (
+                (named := len(self.listings.term_items(content)[1])) == 1 or named > len(self.items) / 4):
             # 「尾矿库安全监管在哪几个时期加强」「责任保险要在哪些行业推行」: what one task lists, when the
             # words name one task, or are so common (安全生产) that a list of them would say nothing
             fact = self._fact(t)

@@ -76,7 +76,7 @@ def anchor_of(history: list[dict[str, Any]]) -> Anchor:
             if len(nearest) == 1:
                 return Anchor((int(nearest[0]),), (), turn.get("kind"))
             continue
-        return _turn_anchor(turn)
+        return turn_anchor(turn)
     return Anchor()
 
 
@@ -85,11 +85,11 @@ def list_anchor(history: list[dict[str, Any]]) -> Anchor:
     follow-up about one of them (「第二个什么时候完成」, then 「第三个谁牵头」)."""
     for turn in reversed(history[-LOOKBACK:]):
         if len((turn.get("focus") or {}).get("items") or []) >= 2 and not turn.get("refused"):
-            return _turn_anchor(turn)
+            return turn_anchor(turn)
     return Anchor()
 
 
-def _turn_anchor(turn: dict[str, Any]) -> Anchor:
+def turn_anchor(turn: dict[str, Any]) -> Anchor:
     """What one answered turn was about, from its focus."""
     focus = turn.get("focus") or {}
     items = tuple(int(i) for i in focus.get("items") or [])
@@ -102,11 +102,11 @@ def _other_item(history: list[dict[str, Any]]) -> tuple[int, str | None] | None:
     """The task of the last two-task answer that the conversation is not on: the other one than the
     latest single task talked about (before that answer or after it)."""
     turns = [t for t in history[-LOOKBACK:] if not t.get("refused")]
-    pairs = [a for t in turns if len((a := _turn_anchor(t)).items) == 2]
+    pairs = [a for t in turns if len((a := turn_anchor(t)).items) == 2]
     if not pairs:
         return None
     pair = pairs[-1]
-    current = next((a.items[0] for t in reversed(turns) if len((a := _turn_anchor(t)).items) == 1
+    current = next((a.items[0] for t in reversed(turns) if len((a := turn_anchor(t)).items) == 1
                     and a.items[0] in pair.items), None)
     if current is None:
         return None

@@ -33,7 +33,7 @@ from rag.answering.english import (
     mixed_to_chinese,
 )
 from rag.answering.evidence import bigrams, title_match
-from rag.answering.followup import anchor_of, resolve_follow_up, topic_residue
+from rag.answering.followup import anchor_of, resolve_follow_up, topic_residue, turn_anchor
 from rag.answering.homophones import Homophones
 from rag.answering.question import QuestionAnalyzer, clean_question
 from rag.answering.retrieve import HybridRetriever
@@ -282,8 +282,7 @@ class Library:
         if len(answered) >= 2 and (verdict := self._compared(scope.text, kind, answered)):
             lines.insert(0, verdict)  # what was asked first, then each target's answer as its evidence
         return _joined(text, lines, answers, answered, kind,
-                       {"items": [i for a in answered for i in a.focus.get("items", [])],
-                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+                       _focus_of(answered))
 
     def _these_tasks(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
         """「这两条的责任单位一样吗」「这几条牵头的都是应急局?」: the tasks the conversation has been
@@ -295,11 +294,11 @@ class Library:
         if m is None or not history or len(scope.docs) != 1:
             return None
         wanted = {"两": 2, "俩": 2, "三": 3}.get(m.group(1) or "", 0)
-        last = _turn_anchor_of(history[-1])
+        last = _tasks_of_turn(history[-1])
         items = list(last) if len(last) >= 2 else []
         if not items:
             for turn in reversed(history[-LOOK_BACK:]):
-                one = _turn_anchor_of(turn)
+                one = _tasks_of_turn(turn)
                 if len(one) == 1 and one[0] not in items:
                     items.insert(0, one[0])
         if wanted:
@@ -324,14 +323,13 @@ class Library:
         if len(answered) >= 2 and (verdict := self._compared(rest, kind, answered)):
             lines.insert(0, verdict)
         return _joined(text, lines, answers, answered, answered[0].kind,
-                       {"items": [i for a in answered for i in a.focus.get("items", [])],
-                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+                       _focus_of(answered))
 
     def _with_the_last(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
         """「跟煤矿那条比,责任单位有什么区别?」 after a task: the task in focus against the one named,
         in that order, compared as a two-target question would be."""
         m = COMPARED_WITH.search(scope.text)
-        last = _turn_anchor_of(history[-1]) if history else []
+        last = _tasks_of_turn(history[-1]) if history else []
         if m is None or len(last) != 1 or len(scope.docs) != 1:
             return None
         rest = scope.text[: m.start()] + scope.text[m.end():]
@@ -350,8 +348,7 @@ class Library:
         if verdict := self._compared(rest + "比", kind, answered):
             lines.insert(0, verdict)
         return _joined(text, lines, answers, answered, kind,
-                       {"items": [i for a in answered for i in a.focus.get("items", [])],
-                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+                       _focus_of(answered))
 
     def _unit_in_targets(self, scope: Scope, text: str, history: list[dict[str, Any]]) -> Answer | None:
         """「水利和有限空间作业,哪条里有市水务局?」: whether one unit is among each target's units, the
@@ -370,8 +367,7 @@ class Library:
                                                         if unit in t.units.departments else f"没有{unit}")
             for t in tasks) + "。"
         return _joined(text, [verdict, *(a.answer for a in answers)], answers, answered, "units",
-                       {"items": [i for a in answered for i in a.focus.get("items", [])], "departments": [unit],
-                        "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))})
+                       {**_focus_of(answered), "departments": [unit]})
 
     def _only_a_unit(self, sub: str, kind: str) -> bool:
         target = split_target(sub, kind)
@@ -745,6 +741,12 @@ def _joined(text: str, lines: list[str], answers: list[Answer], answered: list[A
                   rows=[r for a in answers for r in a.rows], support=min(a.support for a in answered))
 
 
+def _focus_of(answered: list[Answer]) -> dict[str, Any]:
+    """What a joined answer is about: every task its asks were answered from, and their documents."""
+    return {"items": [i for a in answered for i in a.focus.get("items", [])],
+            "docs": list(dict.fromkeys(c.doc_id for a in answered for c in a.citations))}
+
+
 def _refusal(text: str, why: str, kind: str = "out_of_scope") -> Answer:
     return Answer(text, f"文件中没有这个问题的答案:{why}。", [], True, kind if kind else "out_of_scope")
 
@@ -752,11 +754,9 @@ def _refusal(text: str, why: str, kind: str = "out_of_scope") -> Answer:
 LOOK_BACK = 6  # turns searched for the tasks 「这两条」 means
 
 
-def _turn_anchor_of(turn: dict[str, Any]) -> list[int]:
-    """The tasks one answered turn was about."""
-    if turn.get("refused"):
-        return []
-    return [int(i) for i in (turn.get("focus") or {}).get("items") or []]
+def _tasks_of_turn(turn: dict[str, Any]) -> tuple[int, ...]:
+    """The tasks one answered turn was about (none for a refusal)."""
+    return () if turn.get("refused") else turn_anchor(turn).items
 
 
 def _context_doc(history: list[dict[str, Any]]) -> str | None:

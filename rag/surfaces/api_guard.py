@@ -165,8 +165,9 @@ class GuardMiddleware:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None, None
-        who = self.roles.key(token)  # constant-time comparison against every key's digest
-        return (f"key:{key_digest(token)}", who) if who is not None else (None, None)
+        digest = key_digest(token)
+        who = self.roles.by_digest(digest)  # constant-time comparison against every key's digest
+        return (f"key:{digest}", who) if who is not None else (None, None)
 
     async def _read_body(self, receive: Any, limit: int) -> bytes | None:
         """The whole body, or None past the limit (chunked bodies carry no Content-Length)."""

@@ -28,6 +28,7 @@ import os
 import secrets
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from rag.errors import RagError
@@ -85,7 +86,11 @@ class Roles:
 
     keys: dict[str, Principal] = field(default_factory=dict)
     logins: dict[str, tuple[str, Principal]] = field(default_factory=dict)
-    _dummy: str = field(default_factory=lambda: hash_password(secrets.token_hex(8)), repr=False)
+
+    @cached_property
+    def _dummy(self) -> str:
+        """What an unknown user's password is checked against: made on the first failed name, not at start."""
+        return hash_password(secrets.token_hex(8))
 
     @classmethod
     def load(cls, path: Path | None = None) -> Roles:
@@ -156,8 +161,12 @@ class Roles:
         self.logins[user] = (hash_password(password), Principal(user, role))
 
     def key(self, token: str) -> Principal | None:
-        """The principal of an API key, compared against every digest in constant time."""
-        got = key_digest(token).encode()
+        """The principal of an API key."""
+        return self.by_digest(key_digest(token))
+
+    def by_digest(self, digest: str) -> Principal | None:
+        """The principal of a key's sha256, compared against every known digest in constant time."""
+        got = digest.encode()
         found = None
         for digest, who in self.keys.items():
             if hmac.compare_digest(digest.encode(), got):
@@ -171,6 +180,7 @@ class Roles:
         return who if ok and who is not None else None
 
     def describe(self) -> str:
-        keys = sum(1 for p in self.keys.values()), sum(p.admin for p in self.keys.values())
-        logins = len(self.logins), sum(p.admin for _, p in self.logins.values())
-        return f"{keys[0]} API key(s) ({keys[1]} admin), {logins[0]} web login(s) ({logins[1]} admin)"
+        admin_keys = sum(p.admin for p in self.keys.values())
+        admin_logins = sum(p.admin for _, p in self.logins.values())
+        return (f"{len(self.keys)} API key(s) ({admin_keys} admin), "
+                f"{len(self.logins)} web login(s) ({admin_logins} admin)")
