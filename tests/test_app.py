@@ -1,9 +1,9 @@
-"""The web chat's view helpers (rag/chatview.py), follow-up resolution (rag/followup.py) and the
+"""The web chat's server side (rag/surfaces/desk.py, chatview.py), follow-up resolution (rag/followup.py) and the
 app's command line, on the real corpus with the default embedder."""
 
 from __future__ import annotations
 
-import html
+import io
 import json
 import re
 import threading
@@ -17,7 +17,7 @@ from rag.answering.question import MAX_QUESTION_CHARS, Query
 from rag.evaluation import evaluate, load_cases
 from rag.indexing.store import append_jsonl
 from rag.service import Service
-from rag.surfaces import chatview
+from rag.surfaces import chatview, desk
 from rag.surfaces.roles import Roles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,11 +34,6 @@ def docs(service: Service):
     return service.documents()
 
 
-def visible(fragment: str) -> str:
-    """What a browser shows for an HTML fragment: tags dropped, character references decoded."""
-    return html.unescape(TAG.sub("", fragment))
-
-
 def converse(service: Service, *questions: str) -> list[dict]:
     history: list[dict] = []
     for q in questions:
@@ -46,60 +41,106 @@ def converse(service: Service, *questions: str) -> list[dict]:
     return history
 
 
-# -- escaping ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("raw", [
-    "<script>alert(1)</script>", "**粗体** 和 [链接](http://x)", "1. 列表 $$x$$ `code` <img src=x onerror=y>",
-    "a & b < c > d \"q\" 'q'", "_斜体_ ~~删除~~ # 标题 | 表格 |",
-])
-def test_escape_text_leaves_no_markup_and_shows_the_same_text(raw: str) -> None:
-    out = chatview.escape_text(raw)
-    assert not re.search(r"[<>*\[\]()`$_~#|\"':]", out.replace("&#", "").replace(";", "")), out
-    assert html.unescape(out) == raw
+# -- the desk's answer views ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def by_id(docs) -> dict:
+    return {d.id: d for d in docs}
 
 
-def test_highlight_marks_the_quote_inside_the_escaped_context() -> None:
-    out = chatview.highlight("前文<b>**引文**</b>后文", "**引文**")
-    assert out.count("<mark") == 1
-    assert visible(out) == "前文<b>**引文**</b>后文"
-    inside = re.search(r"<mark[^>]*>(.*?)</mark>", out).group(1)
-    assert html.unescape(inside) == "**引文**"
-    assert "<mark" not in chatview.highlight("没有这段", "引文")
-
-
-# -- answers as cards -------------------------------------------------------------------------
-def test_answer_card_names_item_section_and_highlights_the_quote(service: Service, docs) -> None:
+def test_answer_view_cards_carry_the_task_section_and_whole_text(service: Service, by_id) -> None:
     answer = service.ask("燃气安全由谁牵头?").to_dict()
-    out = chatview.render_answer(answer, docs)
+    v = desk.view(answer, by_id, desk.Signer())
     cite = answer["citations"][0]
     item = service.item(cite["doc"], cite["item"])
-    section = docs[0].section(item.section)
-    text = visible(out)
-    assert f"第{cite['item']}条" in text and item.title in text
-    assert section.heading in text
-    assert item.text in text  # the full item, expandable
-    marked = html.unescape(re.search(r"<mark[^>]*>(.*?)</mark>", out).group(1))
-    assert marked == cite["quote"] and marked in item.text
-    assert "qa-refused" not in out
-    assert "\n\n" not in out  # one HTML block for the Markdown renderer
+    card = v["cards"][0]
+    assert (card["ref"], card["title"], card["path"]) == ("第23条", item.title, "第23条")
+    assert card["section"] == by_id[cite["doc_id"]].section(item.section).heading
+    assert card["context"] == item.text and card["quote"] in card["context"]
+    assert v["table"] is None and not v["set"] and v["label"] == "牵头单位"
 
 
-def test_department_answer_shows_every_item_with_the_count(service: Service, docs) -> None:
-    canonical, items = service.department("市公安局")
-    answer = service.ask("市公安局负责哪些工作?").to_dict()
-    out = chatview.render_answer(answer, docs)
-    assert out.count('class="qa-card"') == len(items) > 3
-    assert f"共{len(items)}条" in visible(out)
-    for it in items:
-        assert f"第{it.number}条" in visible(out)
+def test_department_answer_is_a_table_with_one_row_per_task(service: Service, by_id) -> None:
+    canonical, items = service.department("市应急局")
+    answer = service.ask("市应急局负责哪些工作?").to_dict()
+    v = desk.view(answer, by_id, desk.Signer())
+    assert v["set"] and v["count"] == len(items) == 31
+    assert v["table"]["columns"] == ["条目", "标题", "角色", "牵头单位", "完成时限"]
+    assert [r[0] for r in v["table"]["rows"]] == [it.path for it in items]
+    assert {r[2] for r in v["table"]["rows"]} == {"牵头", "配合"}
+    assert "第57条" not in v["answer"] and "共31条" in v["answer"]  # the list is the table, not a paragraph
+    assert "第57条\t" in v["plain"]  # and the copied text carries the table, tab-separated
 
 
-def test_refusal_looks_different_and_says_why(service: Service, docs) -> None:
-    answer = service.ask("明年的工作要点是什么?").to_dict()
-    assert answer["refused"]
-    out = chatview.render_answer(answer, docs)
-    assert "qa-refused" in out and "文件中没有答案" in visible(out)
-    assert answer["answer"] in visible(out)
-    assert "qa-card" not in out
+def test_a_section_table_has_no_role_column(service: Service, by_id) -> None:
+    v = desk.view(service.ask("第四部分包括哪些条目?").to_dict(), by_id, desk.Signer())
+    assert v["table"]["columns"] == ["条目", "标题", "牵头单位", "完成时限"]
+    assert [r[0] for r in v["table"]["rows"]] == ["第13条", "第14条", "第15条"]
+
+
+def test_refusal_and_clarification_views(service: Service, by_id) -> None:
+    refused = desk.view(service.ask("明年的工作要点是什么?").to_dict(), by_id, desk.Signer())
+    assert refused["refused"] and refused["label"] == "文件中没有答案" and not refused["cards"]
+    assert refused["chips"] == []
+    clarify = desk.view(service.ask("第二条呢?").to_dict(), by_id, desk.Signer())
+    assert clarify["label"] == "请补充" and not clarify["refused"]
+    assert [c["question"] for c in clarify["candidates"]][0] == "第2条讲了什么?"
+
+
+@pytest.mark.parametrize("question", ["燃气安全由谁牵头?", "双控机制建设什么时候要完成?", "市应急局负责哪些工作?",
+                                      "第四部分包括哪些条目?", "第12条讲了什么?", "危险化学品的具体要求是什么?"])
+def test_every_follow_up_chip_is_answered_about_the_same_task(service: Service, by_id, question: str) -> None:
+    first = service.ask(question).to_dict()
+    chips = desk.view(first, by_id, desk.Signer())["chips"]
+    assert 2 <= len(chips) <= 3
+    for chip in chips:
+        reply = service.ask(chip, [first]).to_dict()
+        path = chip[: chip.index("条") + 1]
+        assert not reply["refused"], (chip, reply["answer"])
+        assert {c["path"] for c in reply["citations"]} == {path}, chip
+
+
+def test_a_chip_is_offered_only_for_what_the_task_states(service: Service, by_id) -> None:
+    item = next(it for d in by_id.values() for it in d.items if not it.deadlines and not it.units.co)
+    answer = service.ask(f"{item.path}讲了什么?").to_dict()
+    chips = desk.view(answer, by_id, desk.Signer())["chips"]
+    assert not any("完成" in c or "配合" in c for c in chips), chips
+
+
+def test_a_signed_answer_cannot_be_altered_for_feedback() -> None:
+    signer = desk.Signer()
+    record = {"id": "a1", "question": "q", "answer": "a", "citations": []}
+    sig = signer.sign(record)
+    assert signer.check(record, sig)
+    assert not signer.check({**record, "answer": "forged"}, sig)
+    assert not desk.Signer().check(record, sig)  # another process's key
+    assert not signer.check("not a dict", sig)
+
+
+def test_parse_report_and_warnings_are_shown_in_chinese(by_id) -> None:
+    view = desk.document_view(next(iter(by_id.values())))
+    assert view["report"][0][0] == "格式" and all(not re.search(r"[A-Za-z]{5,}", v) for _, v in view["report"])
+    assert desk.chinese_warning("numbering gap: 1. level goes from 4 to 6") == "编号不连续:1.一级从4跳到6"
+    assert desk.chinese_warning("3 task(s) name no unit: 第1条、第2条") == "3项任务没有写明责任单位:第1条、第2条"
+    assert desk.chinese_warning("something new").startswith("解析提示:")
+
+
+def test_departments_are_listed_in_pinyin_order() -> None:
+    assert desk.pinyin_sorted(["市住建局", "市安委办", "市城管执法局", "市财政局"]) == [
+        "市安委办", "市财政局", "市城管执法局", "市住建局"]
+
+
+def test_export_carries_answers_tables_and_citations(service: Service) -> None:
+    records = [service.ask(q).to_dict() for q in ("燃气安全由谁牵头?", "第四部分包括哪些条目?")]
+    md = desk.export_markdown("对话", records)
+    assert "## 1. 燃气安全由谁牵头?" in md and "| 条目 | 标题 | 牵头单位 | 完成时限 |" in md
+    assert records[0]["citations"][0]["quote"] in md
+    from docx import Document as Docx
+
+    d = Docx(io.BytesIO(desk.export_docx("对话", records)))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "燃气安全由谁牵头?" in text and records[0]["citations"][0]["quote"] in text
+    assert [c.text for c in d.tables[0].rows[0].cells] == ["条目", "标题", "牵头单位", "完成时限"]
+    assert len(d.tables[0].rows) == 4
 
 
 def test_plain_text_has_answer_and_every_citation_without_markup(service: Service) -> None:
@@ -127,34 +168,6 @@ def test_check_question_explains_empty_and_over_long_questions() -> None:
     assert "请输入" in chatview.check_question("   ")
     message = chatview.check_question("问" * (MAX_QUESTION_CHARS + 1))
     assert str(MAX_QUESTION_CHARS) in message and "太长" in message
-
-
-# -- browse panel -------------------------------------------------------------------------------
-def test_browse_filters_by_section_and_by_department(service: Service, docs) -> None:
-    doc = docs[0]
-    section = doc.sections[4]
-    value = f"{doc.id}|{section.numeral}"
-    assert value in [v for _, v in chatview.section_choices(docs)]
-    out = chatview.render_browse(docs, section=value)
-    numbers = [int(n) for n in re.findall(r'qa-ref">第(\d+)条', out)]
-    assert numbers == list(section.items)
-    assert f"共{len(section.items)}条" in visible(out)
-
-    canonical, items = service.department("市安委办")
-    assert canonical in chatview.department_choices(docs)
-    out = chatview.render_browse(docs, department=canonical)
-    assert [int(n) for n in re.findall(r'qa-ref">第(\d+)条', out)] == [it.number for it in items]
-    everything = chatview.render_browse(docs)
-    assert len(re.findall(r'qa-ref">第(\d+)条', everything)) == len(doc.items)
-    assert "没有符合条件" in chatview.render_browse(docs, section=value, department="不存在的部门")
-
-
-def test_browse_shows_each_items_units(docs) -> None:
-    item = next(it for it in docs[0].items if it.units.co and it.deadlines)
-    out = visible(chatview.render_browse(docs, section=f"{docs[0].id}|{item.section}"))
-    for name in item.units.lead + item.units.co:
-        assert name in out
-    assert item.deadlines[0].normalized in out
 
 
 # -- busy gate ----------------------------------------------------------------------------------
@@ -307,3 +320,56 @@ def test_feedback_is_limited_per_chat_session() -> None:
     limit = chatview.FeedbackLimit(per_minute=3)
     assert [limit.allow("session-a") for _ in range(4)] == [True, True, True, False]
     assert limit.allow("session-b")  # another session has its own allowance
+
+
+# -- the desk's calls -------------------------------------------------------------------------------
+@pytest.fixture
+def desk_on(service: Service, tmp_path: Path) -> desk.Desk:
+    return desk.Desk(service, tmp_path / "feedback.jsonl", chatview.Gate(), None, staging=tmp_path / "staging")
+
+
+def test_a_history_the_service_cannot_read_costs_the_follow_up_not_the_answer(desk_on) -> None:
+    junk = [{"question": "q", "answer": "a", "citations": [], "focus": {"items": "not a list", "paths": 5}}, "text", 3]
+    v = desk_on.ask({"question": "燃气安全由谁牵头?", "history": junk})
+    assert v["type"] == "answer" and "市城管执法局" in v["answer"]
+    assert desk_on.ask({"question": "  "})["type"] == "notice"
+
+
+def test_feedback_lines_carry_the_rating_reason_and_citations(desk_on, tmp_path: Path) -> None:
+    v = desk_on.ask({"question": "燃气安全由谁牵头?"})
+    for rating, reason in (("up", ""), ("withdrawn", ""), ("down", "漏了属地")):
+        assert desk_on.feedback({"rating": rating, "record": v["record"], "sig": v["sig"], "reason": reason},
+                                None, "s")["ok"]
+    lines = [json.loads(x) for x in (tmp_path / "feedback.jsonl").read_text("utf-8").splitlines()]
+    assert [x["rating"] for x in lines] == ["up", "withdrawn", "down"]
+    assert lines[-1]["reason"] == "漏了属地" and lines[-1]["citations"][0]["path"] == "第23条"
+    with pytest.raises(desk.DeskError):
+        desk_on.feedback({"rating": "like", "record": v["record"], "sig": v["sig"]}, None, "s")
+
+
+def test_admin_calls_need_an_admin_and_uploads_are_checked(desk_on, service: Service) -> None:
+    with pytest.raises(desk.DeskError, match="管理员"):
+        desk_on.admin({"op": "feedback"}, None)
+    roles = Roles()
+    roles.add_login("boss", "pw-boss-1")
+    roles.add_login("clerk", "pw-clerk-1", role="reader")
+    desk_on.login = chatview.Login(roles)
+    with pytest.raises(desk.DeskError, match="管理员"):
+        desk_on.admin({"op": "feedback"}, "clerk")
+    with pytest.raises(desk.DeskError, match="不支持"):
+        desk_on.admin({"op": "stage", "name": "a.exe", "data": "TVo="}, "boss")
+    with pytest.raises(desk.DeskError, match="无法读取"):
+        desk_on.admin({"op": "stage", "name": "a.docx", "data": "bm90IGEgZG9jeA=="}, "boss")
+    fixture = ROOT / "tests" / "fixtures" / "formats" / "division-table.docx"
+    import base64
+
+    staged = desk_on.admin({"op": "stage", "name": "../../x/plan.docx",
+                            "data": base64.b64encode(fixture.read_bytes()).decode()}, "boss")
+    assert staged["name"] == "plan.docx" and staged["total"] > 5 and not staged["replace"]
+    assert dict(staged["report"])["格式"] == "Word 文档"
+    assert list((desk_on.staging).glob("*/plan.docx"))  # staged, not in the corpus
+    assert service.document("plan.docx") is None
+    assert desk_on.admin({"op": "discard", "token": staged["token"]}, "boss")["ok"]
+    assert not list(desk_on.staging.glob("*/plan.docx"))
+    with pytest.raises(desk.DeskError, match="过期"):
+        desk_on.admin({"op": "publish", "token": staged["token"]}, "boss")
