@@ -36,6 +36,9 @@ EXAMPLES = (
 WEB = ROOT / "rag" / "surfaces" / "web"
 BODY_LIMIT = 24 * 2**20  # one upload of MAX_FILE_BYTES as base64 in JSON fits; nothing bigger is read
 SMALL_BODY_LIMIT = 256 * 2**10  # every other route: questions, feedback, logins, the queue
+# Gradio scopes the css= rules to its container; the page's own scrollbar needs a rule on <html>: the
+# gutter is kept whether or not the page scrolls, so the first long answer does not narrow the page.
+HEAD = "<style>html { scrollbar-gutter: stable; }</style>"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         allowed_paths=[], blocked_paths=[str(p) for p in private],
         max_file_size=0,  # the chat takes no files: Gradio's generic upload route refuses any (413)
         footer_links=[], ssr_mode=False, show_error=False, quiet=False,
-        theme=theme(), css=(WEB / "desk.css").read_text("utf-8"),
+        theme=theme(), css=(WEB / "desk.css").read_text("utf-8"), head=HEAD,
         app_kwargs={"middleware": [Middleware(BodyLimit)]},
     )
     return 0

@@ -2,7 +2,7 @@
 
   .venv/bin/python bench/desk_latency.py [--questions 40] [--out docs/desk_latency.json]
 
-Starts `python app.py` on a free loopback port (stopped afterwards, by its PID) and drives headless
+Starts `python app.py` on a free loopback port (stopped afterwards) and drives headless
 Debian Chromium at a 1366-wide desktop and a 390-wide phone. Each question is typed and sent with
 Enter; the page records the time from the keydown to the first task after the frame that shows the
 answer (window.deskTimings). "uncached" is the first time the app process sees a question; "cached"
@@ -16,23 +16,16 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def questions(n: int) -> list[str]:
@@ -70,43 +63,27 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    log = open(os.devnull, "wb")
-    proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
-    url = f"http://127.0.0.1:{port}/"
+    asked = questions(args.questions)
+    half = len(asked) // 2
     rows = []
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        asked = questions(args.questions)
-        half = len(asked) // 2
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            # each viewport gets its own half of the questions for the uncached run, then repeats them
-            for (size, (w, h)), part in zip(SIZES.items(), (asked[:half], asked[half:]), strict=True):
-                context = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN")
-                page = context.new_page()
-                page.goto(url)
-                page.wait_for_selector("#desk[data-ready=true]")
-                for label in ("uncached", "cached"):
-                    page.locator("#new-chat").click()  # a fresh conversation: every question stands alone
-                    ms = run(page, part, f"{size} {label}")
-                    rows.append({"viewport": size, "questions": label, "n": len(ms),
-                                 "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 0.95), 1),
-                                 "max_ms": round(max(ms), 1)})
-                context.close()
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    app = ServerProcess(program=[sys.executable, "app.py"], cwd=ROOT, ready_path="/", timeout=240,
+                        env={"GRADIO_ANALYTICS_ENABLED": "False"})
+    with app, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        # each viewport gets its own half of the questions for the uncached run, then repeats them
+        for (size, (w, h)), part in zip(SIZES.items(), (asked[:half], asked[half:]), strict=True):
+            context = browser.new_context(viewport={"width": w, "height": h}, locale="zh-CN")
+            page = context.new_page()
+            page.goto(app.url + "/")
+            page.wait_for_selector("#desk[data-ready=true]")
+            for label in ("uncached", "cached"):
+                page.locator("#new-chat").click()  # a fresh conversation: every question stands alone
+                ms = run(page, part, f"{size} {label}")
+                rows.append({"viewport": size, "questions": label, "n": len(ms),
+                             "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 0.95), 1),
+                             "max_ms": round(max(ms), 1)})
+            context.close()
+        browser.close()
     result = {"what": "Enter to the answer painted, in headless Chromium, app on loopback",
               "machine": f"{os.cpu_count()} cores, {platform.python_version()}", "time": time.strftime("%Y-%m-%d %H:%M"),
               "rows": rows}

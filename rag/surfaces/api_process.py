@@ -1,6 +1,7 @@
-"""Run ``rag serve`` as a child process on a free loopback port, wait until it is ready, stop it.
+"""Run ``rag serve`` (or another server, such as the web chat's ``app.py``) as a child process on a
+free loopback port, wait until it is ready, stop it.
 
-Used by the API tests and the load test, so that both talk to a real uvicorn server.
+Used by the API tests, the load test and the web chat's latency bench, so that each talks to a real server.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``with ServerProcess(["--rate-limit", "0"], env={...}) as server: server.url``"""
+    """``with ServerProcess(["--rate-limit", "0"], env={...}) as server: server.url``; ``program`` is
+    the command before ``--host`` and ``--port`` (default: ``rag serve``)."""
 
     def __init__(self, args: list[str] | None = None, env: dict[str, str] | None = None,
                  cwd: Path | None = None, timeout: float = 120.0, log: Path | None = None,
-                 ready_path: str = "/readyz", host: str = "127.0.0.1") -> None:
+                 ready_path: str = "/readyz", host: str = "127.0.0.1", program: list[str] | None = None) -> None:
+        self.program = program or [sys.executable, "-m", "rag.surfaces.cli", "serve"]
         self.port = free_port()
         self.host = host
         self.url = f"http://{host}:{self.port}"
@@ -41,7 +44,7 @@ class ServerProcess:
     def start(self) -> Self:
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
         self._out = out
-        cmd = [sys.executable, "-m", "rag.surfaces.cli", "serve", "--host", self.host, "--port", str(self.port), *self.args]
+        cmd = [*self.program, "--host", self.host, "--port", str(self.port), *self.args]
         self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdout=out, stderr=out)
         self.wait_ready()
         return self
@@ -50,7 +53,7 @@ class ServerProcess:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"rag serve exited with {self.proc.returncode}" +
+                raise RuntimeError(f"{' '.join(self.program[1:])} exited with {self.proc.returncode}" +
                                    (f"; see {self.log}" if self.log else ""))
             try:
                 with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
@@ -60,7 +63,7 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise TimeoutError(f"rag serve not ready after {self.timeout:.0f} s")
+        raise TimeoutError(f"{' '.join(self.program[1:])} not ready after {self.timeout:.0f} s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
