@@ -373,3 +373,21 @@ def test_admin_calls_need_an_admin_and_uploads_are_checked(desk_on, service: Ser
     assert not list(desk_on.staging.glob("*/plan.docx"))
     with pytest.raises(desk.DeskError, match="过期"):
         desk_on.admin({"op": "publish", "token": staged["token"]}, "boss")
+
+
+def test_a_signature_survives_the_browsers_json() -> None:
+    """JavaScript writes 2.0 back as 2: the record still checks after the round trip."""
+    signer = desk.Signer()
+    record = {"id": "a", "answer": "x", "score": 2.0, "rows": [{"n": 1.0}], "part": 0.25}
+    assert signer.check(json.loads(json.dumps(record).replace("2.0", "2").replace("1.0", "1")), signer.sign(record))
+
+
+def test_export_of_damaged_records_is_a_message_and_the_last_document_stays(desk_on) -> None:
+    with pytest.raises(desk.DeskError, match="无法导出"):
+        desk_on.export({"turns": [{"answer": "a", "citations": [{"no": "doc"}]}]})
+    roles = Roles()
+    roles.add_login("boss", "pw-boss-1")
+    desk_on.login = chatview.Login(roles)
+    only = desk_on.service.documents()[0].id
+    with pytest.raises(desk.DeskError, match="至少要保留"):
+        desk_on.admin({"op": "remove", "doc": only}, "boss")

@@ -175,12 +175,23 @@ class Signer:
         self._key = key or secrets.token_bytes(32)
 
     def sign(self, record: dict[str, Any]) -> str:
-        body = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        body = json.dumps(_canonical(record), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
         return hmac.new(self._key, body, hashlib.sha256).hexdigest()
 
     def check(self, record: Any, signature: Any) -> bool:
         return isinstance(record, dict) and isinstance(signature, str) and hmac.compare_digest(
             self.sign(record), signature)
+
+
+def _canonical(value: Any) -> Any:
+    """The record as it comes back from the browser: JavaScript writes 2.0 as 2."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def view(answer: dict[str, Any], docs: dict[str, Document], signer: Signer) -> dict[str, Any]:
@@ -437,10 +448,14 @@ class Desk:
         records = _records(payload)
         title = str(payload.get("title") or "问答记录")[:80]
         stamp = time.strftime("%Y%m%d-%H%M")
-        if payload.get("format") == "docx":
-            return {"name": f"问答记录-{stamp}.docx", "data": base64.b64encode(export_docx(title, records)).decode(),
-                    "mime": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-        text = export_markdown(title, records)
+        try:  # the records come from the browser's storage, which a user can edit
+            if payload.get("format") == "docx":
+                data = export_docx(title, records)
+                return {"name": f"问答记录-{stamp}.docx", "data": base64.b64encode(data).decode(),
+                        "mime": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+            text = export_markdown(title, records)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise DeskError("对话内容无效,无法导出。") from None
         return {"name": f"问答记录-{stamp}.md", "data": base64.b64encode(text.encode()).decode(),
                 "mime": "text/markdown;charset=utf-8"}
 
@@ -463,12 +478,14 @@ class Desk:
             return {"ok": True, "text": "已放弃这次上传。"}
         if op == "remove":
             doc_id = str(payload.get("doc") or "")
+            if len(self.service.documents()) <= 1 and doc_id in self._docs():
+                raise DeskError("文件库至少要保留一份文件:请先上传新文件,再删除这一份。")
             try:
                 self.service.remove_document(doc_id)
             except LookupError:
                 raise DeskError("没有这份文件。") from None
             except RagError as exc:
-                raise DeskError(_chinese_error(exc)) from None
+                raise DeskError(_chinese_error(exc, "删除失败:")) from None
             return {"ok": True, "text": f"已删除:{doc_id}", **self.session(user)}
         raise DeskError("未知操作。")
 
@@ -558,7 +575,7 @@ class Desk:
             data = (entry["dir"] / entry["name"]).read_bytes()
             status, _ = self.service.add_document(entry["name"], data)
         except RagError as exc:
-            raise DeskError(_chinese_error(exc)) from None
+            raise DeskError(_chinese_error(exc, "发布失败:")) from None
         finally:
             shutil.rmtree(entry["dir"], ignore_errors=True)
         said = "已替换" if status == "replaced" else "已发布"
@@ -570,8 +587,12 @@ def _answer_like(h: Any) -> bool:
             and isinstance(h.get("citations", []), list) and isinstance(h.get("focus", {}), dict))
 
 
-def _chinese_error(exc: Exception) -> str:
+def _chinese_error(exc: Exception, doing: str = "") -> str:
+    """The error's own message when it is written in Chinese, else a Chinese one: the service's
+    messages for the command line and the API are English."""
     text = str(exc)
     if re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[A-Za-z]{4,}", text):
-        return text
+        return doing + text
+    if doing:
+        return doing + "文件无法读取或索引出错,请检查文件后重试;如果一再出现,请联系管理员。"
     return "出错了,这次没有得到回答,请换个说法再试;如果一再出现,请联系管理员。"
