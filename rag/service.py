@@ -300,8 +300,10 @@ class Service:
             ids.append(doc.id)
         return ids
 
-    def search(self, query: str, k: int = 10, timings: Timings | None = None) -> list[Hit]:
-        return self.state.retriever.search(clean_question(query), k=k, timings=timings)
+    def search(self, query: str, k: int = 10, timings: Timings | None = None,
+               docs: frozenset[str] | None = None) -> list[Hit]:
+        """The ``k`` best chunks; with ``docs`` (document ids), only chunks of those documents."""
+        return self.state.retriever.search(clean_question(query), k=k, timings=timings, docs=docs)
 
     # -- browsing ----------------------------------------------------------------------------
     def documents(self) -> list[Document]:

