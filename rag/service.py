@@ -6,6 +6,7 @@ so a re-index never disturbs requests already running.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -92,8 +93,14 @@ class State:
 
 
 def _tokenizer_for(docs: list[Document], directory: Directory) -> Tokenizer:
-    words = list(directory.all_aliases()) + [it.title for d in docs for it in d.items]
-    return Tokenizer(words)
+    return _tokenizer_of(tuple(directory.all_aliases()) + tuple(it.title for d in docs for it in d.items))
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer_of(words: tuple[str, ...]) -> Tokenizer:
+    """One tokenizer per word list: a build and the load after it share it (loading jieba's
+    dictionary with the words added takes most of a second)."""
+    return Tokenizer(list(words))
 
 
 def _signature(chunks: list[Chunk]) -> str:

@@ -319,3 +319,20 @@ def test_text2vec_backend_with_a_real_model_answers_seed_questions(tmp_path, hom
         assert not answer.refused and expected in answer.answer, answer.answer
     with pytest.raises(EmbedderError, match="text2vec model not found"):
         make_embedder(f"text2vec:{tmp_path / 'nope'}")
+
+
+def test_the_embedding_cache_embeds_each_text_once_in_order_of_length(tmp_path):
+    from rag.indexing.store import EmbeddingCache
+
+    seen: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        seen.append(list(texts))
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path / "cache.npz", "fake", 4)
+    texts = ["长一些的句子", "短", "长一些的句子", "中等长度", "短"]
+    out = cache.embed(texts, embed, batch=2)
+    assert out.shape == (5, 4)
+    assert seen == [["短", "中等长度"], ["长一些的句子"]]  # duplicates embedded once, short ones first
+    assert cache.embed(texts, embed).shape == (5, 4) and len(seen) == 2  # all cached now

@@ -166,7 +166,10 @@ class EmbeddingCache:
         progress: Callable[[int, int], None] | None = None, batch: int = 32,
     ) -> np.ndarray:
         keys = [self.key(t) for t in texts]
-        missing = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in self._vectors))
+        # each text once (the first of equal texts), in order of length: a batch of similar lengths
+        # pads little
+        first = {k: i for i, k in reversed(list(enumerate(keys))) if k not in self._vectors}
+        missing = sorted(first.values(), key=lambda i: (len(texts[i]), i))
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             vectors = embed([texts[i] for i in part])
