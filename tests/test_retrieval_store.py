@@ -336,3 +336,15 @@ def test_the_embedding_cache_embeds_each_text_once_in_order_of_length(tmp_path):
     assert out.shape == (5, 4)
     assert seen == [["短", "中等长度"], ["长一些的句子"]]  # duplicates embedded once, short ones first
     assert cache.embed(texts, embed).shape == (5, 4) and len(seen) == 2  # all cached now
+
+
+def test_a_question_its_structure_answers_is_answered_without_embedding(service, monkeypatch):
+    """A department's tasks, a section, a task by number: the search (and the question's embedding)
+    runs only when an answer reads its hits."""
+    retriever = service.state.retriever
+    real, calls = retriever.query_vector, []
+    monkeypatch.setattr(retriever, "query_vector", lambda text: calls.append(text) or real(text))
+    for question, kind in (("市应急局负责哪些工作?", "department"), ("第四部分包括哪些条目?", "section"),
+                           ("第12条讲了什么?", "item")):
+        assert service.ask(question).kind == kind and not calls, question
+    assert "市城管执法局" in service.ask("燃气安全由谁牵头?").answer and calls  # a topic needs the search

@@ -7,8 +7,10 @@ could rephrase an answer later; it must keep the citations as they are.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -90,12 +92,15 @@ class Turn:
     gates read. Built per call, never stored on the shared Answerer."""
 
     query: Query
-    hits: list[Hit]
+    hits: Sequence[Hit]  # may be a LazyHits: retrieval runs when an answer first reads it
     content: str  # the question's topic words (department names and cue words left out)
     gate: str  # what the refusal gates read: content with stand-in words replaced by the corpus's terms
     question_counts: tuple[Count, ...]
-    hit_scores: dict[tuple[str, str, str], float]
     answer_type: re.Match[str] | None
+
+    @functools.cached_property
+    def hit_scores(self) -> dict[tuple[str, str, str], float]:
+        return {(h.chunk.doc_id, h.chunk.path, h.chunk.text): h.score for h in self.hits}
 
     @classmethod
     def of(cls, query: Query, hits: list[Hit]) -> Turn:
@@ -107,7 +112,6 @@ class Turn:
         return cls(
             query=query, hits=hits, content=content, gate=gate,
             question_counts=tuple(counts_in(query.text)),
-            hit_scores={(h.chunk.doc_id, h.chunk.path, h.chunk.text): h.score for h in hits},
             answer_type=ANSWER_TYPE.search(query.text),
         )
 

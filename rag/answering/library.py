@@ -36,7 +36,7 @@ from rag.answering.evidence import bigrams, title_match
 from rag.answering.followup import anchor_of, resolve_follow_up, topic_residue, turn_anchor
 from rag.answering.homophones import Homophones
 from rag.answering.question import QuestionAnalyzer, clean_question
-from rag.answering.retrieve import HybridRetriever
+from rag.answering.retrieve import HybridRetriever, LazyHits
 from rag.answering.rules import (
     ASK_CUE,
     CLAUSE,
@@ -528,8 +528,9 @@ class Library:
             query = replace(query, path=path, item=item.number, section=None, kind=kind)
         query = replace(resolve_follow_up(query, history), text=text)
         query = self._narrowed(view, query, history)
-        hits = [] if query.refusal else self.retriever.search(
-            query.retrieval_text, k=SEARCH_K, docs=frozenset({view.doc.id}) if self.many else None)
+        docs = frozenset({view.doc.id}) if self.many else None
+        hits = [] if query.refusal else LazyHits(
+            lambda: self.retriever.search(query.retrieval_text, k=SEARCH_K, docs=docs))
         answer = view.answerer.answer(query, hits)
         return self._named(answer, view.doc, scope.note)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +61,33 @@ class QueryVectorCache:
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         return vector
+
+
+class LazyHits(Sequence):
+    """The hits of a search that runs when an answer first reads them: a question that its
+    document's structure answers alone (a task named by number, a department's tasks) is answered
+    without embedding it."""
+
+    def __init__(self, run: Callable[[], list[Hit]]) -> None:
+        self._run, self._hits = run, None
+
+    def _get(self) -> list[Hit]:
+        if self._hits is None:
+            self._hits = self._run()
+        return self._hits
+
+    @property
+    def ran(self) -> bool:
+        return self._hits is not None
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, i):
+        return self._get()[i]
+
+    def __iter__(self):
+        return iter(self._get())
 
 
 class HybridRetriever:
