@@ -109,7 +109,6 @@ def _context(docs: dict[str, Document], citation: dict[str, Any]) -> str:
 def card(docs: dict[str, Document], citation: dict[str, Any]) -> dict[str, Any]:
     doc = docs.get(citation.get("doc_id") or "")
     section = doc.section(citation["section"]) if doc and citation.get("section") else None
-    item = _item_of(docs, citation)
     return {
         "ref": citation.get("path") or (f"第{citation['item']}条" if citation.get("item") is not None else "正文"),
         "title": citation.get("title") or "",
@@ -119,7 +118,6 @@ def card(docs: dict[str, Document], citation: dict[str, Any]) -> dict[str, Any]:
         "section": section.heading if section else "",
         "quote": citation["quote"],
         "context": _context(docs, citation),
-        "lead": "、".join(item.units.lead) if item else "",
     }
 
 
