@@ -70,9 +70,11 @@ def build(desk: Any) -> gr.Blocks:
     page with DOM text nodes and calls the desk's functions below over Gradio's component server."""
     from rag.surfaces.desk import DeskError
 
-    def call(fn, *args):
+    def call(fn, payload: Any, *args):
+        """One desk call: a payload that is not a JSON object counts as an empty one; a refusal
+        is the page's {"error": message}."""
         try:
-            return fn(*args)
+            return fn(payload if isinstance(payload, dict) else {}, *args)
         except DeskError as exc:
             return {"error": str(exc)}
 
@@ -80,23 +82,23 @@ def build(desk: Any) -> gr.Blocks:
         return {**desk.session(user_of(request)), "examples": list(EXAMPLES)}
 
     def ask(payload: dict, request: gr.Request) -> dict:
-        return call(desk.ask, payload if isinstance(payload, dict) else {})
+        return call(desk.ask, payload)
 
     def feedback(payload: dict, request: gr.Request) -> dict:
         who = user_of(request)  # feedback is limited per login, or per client address without logins
-        return call(desk.feedback, payload if isinstance(payload, dict) else {}, who, who or client_of(request))
+        return call(desk.feedback, payload, who, who or client_of(request))
 
     def browse(payload: dict, request: gr.Request) -> dict:
-        return call(desk.browse, payload if isinstance(payload, dict) else {})
+        return call(desk.browse, payload)
 
     def original(payload: dict, request: gr.Request) -> dict:
-        return call(desk.original, payload if isinstance(payload, dict) else {})
+        return call(desk.original, payload)
 
     def export(payload: dict, request: gr.Request) -> dict:
-        return call(desk.export, payload if isinstance(payload, dict) else {})
+        return call(desk.export, payload)
 
     def admin(payload: dict, request: gr.Request) -> dict:
-        return call(desk.admin, payload if isinstance(payload, dict) else {}, user_of(request))
+        return call(desk.admin, payload, user_of(request))
 
     script = (WEB / "desk.js").read_text("utf-8")
     with gr.Blocks(title="安全生产政策问答", analytics_enabled=False) as demo:

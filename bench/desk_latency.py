@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from rag.evaluation import percentile
 from rag.surfaces.api_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +36,6 @@ def questions(n: int) -> list[str]:
         if q not in seen:
             seen.append(q)
     return seen[:n]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def run(page, asked: list[str], progress: str) -> list[float]:

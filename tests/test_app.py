@@ -155,8 +155,8 @@ def test_plain_text_has_answer_and_every_citation_without_markup(service: Servic
 def test_feedback_record_round_trips_through_the_jsonl_file(service: Service, tmp_path: Path) -> None:
     answer = service.ask("双控机制建设什么时候要完成?").to_dict()
     path = tmp_path / "feedback" / "feedback.jsonl"
-    append_jsonl(path, chatview.feedback_record(answer, liked=True))
-    append_jsonl(path, chatview.feedback_record(answer, liked=False))
+    append_jsonl(path, chatview.feedback_record(answer, "up"))
+    append_jsonl(path, chatview.feedback_record(answer, "down"))
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     assert [r["rating"] for r in rows] == ["up", "down"]
     assert rows[0]["question"] == answer["question"] and rows[0]["answer"] == answer["answer"]

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from rag.surfaces.api_process import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "test-output"
@@ -45,12 +46,6 @@ UI_WORDS = {"Word", "Markdown", "Shift", "PDF", "CSV", "utf"} | {  # and the fil
 
 
 # -- the app and the browser ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http_status(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=5) as r:

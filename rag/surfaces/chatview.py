@@ -42,10 +42,13 @@ def where(citation: dict[str, Any]) -> str:
 
 
 # -- plain text and feedback ------------------------------------------------------------------
-def plain_text(answer: dict[str, Any]) -> str:
-    """The answer and its citations as plain text, for pasting into a reply or a report."""
+def plain_text(answer: dict[str, Any], listing: list[str] | None = None) -> str:
+    """The answer and its citations as plain text, for pasting into a reply or a report;
+    ``listing`` (lines, e.g. a table's rows tab-separated) goes under 清单 before the citations."""
     lines = [f"问:{answer.get('question', '')}"]
     lines.append(("答(文件中没有答案):" if answer.get("refused") else "答:") + answer["answer"])
+    if listing:
+        lines += ["清单:", *listing]
     citations = answer.get("citations") or []
     if citations:
         lines.append("出处:")
@@ -55,11 +58,12 @@ def plain_text(answer: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def feedback_record(answer: dict[str, Any], liked: bool, when: float | None = None) -> dict[str, Any]:
-    """One line of feedback/feedback.jsonl: enough to turn into an evaluation case later."""
+def feedback_record(answer: dict[str, Any], rating: str, when: float | None = None) -> dict[str, Any]:
+    """One line of feedback/feedback.jsonl (``rating``: up, down or withdrawn): enough to turn into
+    an evaluation case later."""
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(when or time.time())),
-        "rating": "up" if liked else "down",
+        "rating": rating,
         "question": answer.get("question", ""),
         "answer": answer.get("answer", ""),
         "kind": answer.get("kind"),

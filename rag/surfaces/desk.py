@@ -228,15 +228,15 @@ def view(answer: dict[str, Any], docs: dict[str, Document], signer: Signer) -> d
 
 def plain(answer: dict[str, Any]) -> str:
     """The answer as text to paste: question, answer, the table for set answers, the citations."""
-    text = chatview.plain_text(answer)
-    rows = answer.get("rows") or []
-    if answer.get("kind") in chatview.SET_KINDS and rows:
-        t = table(answer, len({r["doc_id"] for r in rows}) > 1)
-        if t:
-            lines = ["\t".join(t["columns"])] + ["\t".join(r) for r in t["rows"]]
-            head, _, cites = text.partition("\n出处:")
-            text = head + "\n清单:\n" + "\n".join(lines) + ("\n出处:" + cites if cites else "")
-    return text
+    t = own_table(answer)
+    listing = ["\t".join(row) for row in [t["columns"], *t["rows"]]] if t else None
+    return chatview.plain_text(answer, listing)
+
+
+def own_table(answer: dict[str, Any]) -> dict[str, Any] | None:
+    """The table of an answer read on its own (a copy, an export): a 文件 column when its rows
+    come from more than one document."""
+    return table(answer, len({r.get("doc_id") for r in answer.get("rows") or []}) > 1)
 
 
 # -- browsing -------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def export_markdown(title: str, records: list[dict[str, Any]]) -> str:
     for n, answer in enumerate(records, 1):
         out += [f"## {n}. {answer.get('question', '')}", ""]
         out += [("文件中没有答案:" if answer.get("refused") else "") + answer.get("answer", ""), ""]
-        t = table(answer, len({r.get("doc_id") for r in answer.get("rows") or []}) > 1)
+        t = own_table(answer)
         if t:
             out.append("| " + " | ".join(t["columns"]) + " |")
             out.append("|" + "---|" * len(t["columns"]))
@@ -325,7 +325,7 @@ def export_docx(title: str, records: list[dict[str, Any]]) -> bytes:
     for n, answer in enumerate(records, 1):
         d.add_heading(f"{n}. {answer.get('question', '')}", level=2)
         d.add_paragraph(("文件中没有答案:" if answer.get("refused") else "") + answer.get("answer", ""))
-        t = table(answer, len({r.get("doc_id") for r in answer.get("rows") or []}) > 1)
+        t = own_table(answer)
         if t:
             grid = d.add_table(rows=1, cols=len(t["columns"]))
             grid.style = "Table Grid"
@@ -376,11 +376,12 @@ class Desk:
     def is_admin(self, user: str | None) -> bool:
         return bool(self.login and user and self.login.role(user) == "admin")
 
+    def documents(self) -> list[dict[str, Any]]:
+        return [{"id": d.id, "title": d.title, "tasks": len(d.items)} for d in self.service.documents()]
+
     def session(self, user: str | None) -> dict[str, Any]:
-        docs = self.service.documents()
         return {
-            "user": user or "", "admin": self.is_admin(user),
-            "documents": [{"id": d.id, "title": d.title, "tasks": len(d.items)} for d in docs],
+            "user": user or "", "admin": self.is_admin(user), "documents": self.documents(),
             "max_question": chatview.MAX_QUESTION_CHARS,
             "types": list(UPLOAD_TYPES), "max_upload": MAX_FILE_BYTES,
         }
@@ -421,7 +422,7 @@ class Desk:
 
         reason = str(payload.get("reason") or "").strip()[:REASON_MAX_CHARS]
         line = {
-            **chatview.feedback_record(record, rating == "up"), "rating": rating, "id": record["id"],
+            **chatview.feedback_record(record, rating), "id": record["id"],
             "reason": reason, "user": user or "", "citations": record.get("citations") or [],
         }
         append_jsonl(self.feedback_path, line, max_bytes=FEEDBACK_MAX_BYTES)
@@ -484,7 +485,7 @@ class Desk:
                 raise DeskError("没有这份文件。") from None
             except RagError as exc:
                 raise DeskError(_chinese_error(exc, "删除失败:")) from None
-            return {"ok": True, "text": f"已删除:{doc_id}", **self.session(user)}
+            return {"ok": True, "text": f"已删除:{doc_id}", "documents": self.documents()}
         raise DeskError("未知操作。")
 
     def feedback_list(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -577,7 +578,7 @@ class Desk:
         finally:
             shutil.rmtree(entry["dir"], ignore_errors=True)
         said = "已替换" if status == "replaced" else "已发布"
-        return {"ok": True, "text": f"{said}:{entry['name']},现在可以提问了。", "documents": self.session(None)["documents"]}
+        return {"ok": True, "text": f"{said}:{entry['name']},现在可以提问了。", "documents": self.documents()}
 
 
 def _answer_like(h: Any) -> bool:

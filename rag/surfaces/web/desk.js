@@ -432,8 +432,7 @@
     const summary = h("p", { class: "desk-browse-summary", role: "status" });
     const list = h("div", { class: "desk-browse-list", id: "browse" });
     const report = h("details", { class: "desk-report" }, h("summary", { text: "解析报告" }),
-      h("table", { class: "desk-table desk-report-table" }, h("tbody", {}, d.report.map(([k, v]) => h("tr", {}, h("th", { scope: "row", text: k }), h("td", { text: v }))))),
-      d.warnings.length ? h("ul", { class: "desk-warnings" }, d.warnings.map((w) => h("li", { text: w }))) : h("p", { class: "desk-note", text: "没有解析问题。" }),
+      parseReport(d),
       d.notes.length ? h("ul", { class: "desk-notes" }, d.notes.map((w) => h("li", { text: w }))) : null);
     const original = button("下载原文件", { class: "desk-btn", onclick: async () => {
       const out = await call("original", { doc: d.id });
@@ -484,6 +483,16 @@
     filter();
     suggest.hidden = true;
     browseState.clear = () => { dept.value = ""; section.value = ""; filter(); suggest.hidden = true; };
+  }
+
+  // a parse report (rows of [label, value]) and its warnings, in 浏览文件 and in an upload's preview
+  function parseReport({ report, warnings }) {
+    return [
+      h("table", { class: "desk-table desk-report-table" },
+        h("tbody", {}, report.map(([k, v]) => h("tr", {}, h("th", { scope: "row", text: k }), h("td", { text: v }))))),
+      warnings.length ? h("ul", { class: "desk-warnings" }, warnings.map((w) => h("li", { text: w })))
+        : h("p", { class: "desk-note", text: "没有解析问题。" }),
+    ];
   }
 
   function renderTask(it) {
@@ -583,8 +592,7 @@
     preview.replaceChildren(...[
       h("h3", { text: `解析报告:${out.title}` }),
       out.replace ? h("p", { class: "desk-warn-text", text: `文件库里已有 ${out.name},发布会替换它。` }) : null,
-      h("table", { class: "desk-table desk-report-table" }, h("tbody", {}, out.report.map(([k, v]) => h("tr", {}, h("th", { scope: "row", text: k }), h("td", { text: v }))))),
-      out.warnings.length ? h("ul", { class: "desk-warnings" }, out.warnings.map((w) => h("li", { text: w }))) : h("p", { class: "desk-note", text: "没有解析问题。" }),
+      ...parseReport(out),
       out.tasks.length ? h("div", { class: "desk-table-wrap" }, h("table", { class: "desk-table" },
         h("thead", {}, h("tr", {}, ["条目", "标题", "牵头单位"].map((c) => h("th", { scope: "col", text: c })))),
         h("tbody", {}, out.tasks.map((t) => h("tr", {}, [t.path, t.title, t.lead].map((c) => h("td", { text: c }))))))) : null,
