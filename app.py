@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: ./corpus)")
     p.add_argument("--index", type=Path, default=None, help="index folder (default: ./index)")
     p.add_argument("--embedder", default=None)
+    p.add_argument("--store", default=None,
+                   help="faiss (default), milvus:PATH.db or milvus:http://host:19530 (default: $RAG_STORE)")
     p.add_argument("--feedback", type=Path,
                    default=Path(os.environ.get("RAG_FEEDBACK", ROOT / "feedback" / "feedback.jsonl")))
     p.add_argument("--queue-size", type=int, default=int(os.environ.get("RAG_QUEUE_SIZE", "16")),
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         service = Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
-                          progress=stderr_progress)
+                          progress=stderr_progress, store=args.store)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

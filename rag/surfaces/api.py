@@ -12,6 +12,7 @@ import argparse
 import base64
 import binascii
 import logging
+import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -225,7 +226,8 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
         manifest = service.state.manifest
         return json_response({"status": "ready", "embedder": manifest.embedder, "dim": manifest.dim,
                               "corpus_hash": manifest.corpus_hash, "chunks": manifest.chunks,
-                              "documents": len(service.documents()), "index_created": manifest.created})
+                              "documents": len(service.documents()), "index_created": manifest.created,
+                              "version": service.state.version, "worker": os.getpid()})
 
     @app.post("/v1/ask", response_model=m.AnswerOut, responses=errors(400, 422, *COMMON), tags=["answers"])
     def ask(body: m.AskIn, request: Request) -> JSONResponse:

@@ -34,8 +34,9 @@ def without_paths(message: str) -> str:
 
 
 class Backend:
-    def __init__(self, load: Callable[[], Service], cache_size: int = 1024) -> None:
-        self._load = load
+    def __init__(self, load: Callable[[], Service], cache_size: int = 1024, watch: float = 0.0) -> None:
+        """``watch`` > 0: every so many seconds, look for an index version another process published."""
+        self._load, self._watch = load, watch
         self._service: Service | None = None
         self.load_error: str | None = None
         self.cache = AnswerCache(cache_size)
@@ -54,6 +55,8 @@ class Backend:
         self._started.set()
         try:
             self._service = self._load()
+            if self._watch:
+                self._service.watch(self._watch)
         except RagError as exc:
             self.load_error = str(exc)
         except Exception as exc:  # noqa: BLE001 - reported by /readyz; the server stays up for health checks

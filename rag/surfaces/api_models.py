@@ -220,6 +220,8 @@ class ReadyOut(BaseModel):
     chunks: int
     documents: int
     index_created: str
+    version: str = Field(description="the index version this server process has loaded")
+    worker: int = Field(description="the process that answered (rag serve --workers N runs several)")
 
 
 class DocumentIn(BaseModel):

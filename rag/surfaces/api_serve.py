@@ -1,10 +1,12 @@
-"""``rag serve``: options, the no-auth safety check, and uvicorn with limits against slow clients."""
+"""``rag serve``: options, the no-auth safety check, and uvicorn with limits against slow clients;
+``--workers N`` runs N replicas that share the port and read one index (docs/SCALING.md)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
+import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -13,11 +15,19 @@ from typing import Any
 from rag.errors import RagError
 
 FILES_BESIDES_CONNECTIONS = 32  # the index, logs, the listening socket… (9 open when serving, measured)
+WORKER_ENV = "RAG_SERVE_WORKER"  # the options, as JSON, for the replicas of --workers N
+WATCH_SECONDS = 1.0  # how often a server looks for an index version published by another process
+PATH_OPTIONS = ("corpus", "index", "roles", "keys_file")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes sharing the port, each with the whole index in memory; this process "
+                        "updates the index first, then each picks up new versions by itself. Per-second, "
+                        "per-minute, queue and connection limits are divided among them (docs/SCALING.md) "
+                        "(default: 1)")
     p.add_argument("--roles", type=Path, default=None,
                    help="the role configuration shared with the web chat: API keys and logins, each reader or "
                         "admin (TOML; default: $RAG_ROLES; docs/RELIABILITY.md)")
@@ -72,56 +82,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def head_timeout_protocol(seconds: float) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with a deadline for each request head: a connection that has not sent
-    a whole head ``seconds`` after it opened, or after its last response, is closed. uvicorn has no
-    such timer: its keep-alive timer stops at the first byte and none runs on a new connection, so a
-    client sending a partial head (or nothing) would hold the connection for ever."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class HeadTimeoutH11Protocol(H11Protocol):
-        _deadline: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
-
-        def handle_events(self) -> None:
-            cycle = self.cycle
-            super().handle_events()
-            if self.cycle is not cycle:  # a request head arrived
-                self._disarm()
-
-        def handle_websocket_upgrade(self, event: Any) -> None:
-            self._disarm()
-            super().handle_websocket_upgrade(event)
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._deadline = self.loop.call_later(seconds, self._expire)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _expire(self) -> None:
-            self._deadline = None
-            if not self.transport.is_closing():
-                self.transport.close()
-
-    return HeadTimeoutH11Protocol
-
-
 def open_file_limit(wanted: int) -> int | None:
     """The soft limit on open files, raised towards ``wanted`` when the hard limit allows; None when
     there is no limit to read (not on a Unix)."""
@@ -147,17 +107,7 @@ def connection_cap(wanted: int, file_limit: int | None) -> int:
     return max(1, min(wanted, file_limit - FILES_BESIDES_CONNECTIONS))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    # One thread per OpenMP runtime: the embedder and FAISS spin-wait badly when their threads
-    # compete with the server's own on a small shared machine (measured: 30 ms vs seconds).
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import uvicorn
-
-    from rag.service import Service, stderr_progress
-    from rag.surfaces.api import ApiConfig, create_app
-    from rag.surfaces.api_backend import Backend
-    from rag.surfaces.api_guard import load_keys
-
+def check_options(args: argparse.Namespace) -> None:
     if min(args.rate_limit, args.cache_size, args.auth_failures, args.queue, args.queue_per_key) < 0 \
             or min([args.max_body, *(v for v in (args.burst, args.answer_slots) if v is not None)]) < 1:
         raise RagError("--rate-limit, --auth-failures, --cache-size, --queue and --queue-per-key must be ≥ 0; "
@@ -166,36 +116,118 @@ def cmd_serve(args: argparse.Namespace) -> int:
             or args.max_header_bytes < 1024:
         raise RagError("--header-timeout, --body-timeout and --keep-alive must be > 0, --max-connections ≥ 1, "
                        "--max-header-bytes ≥ 1024")
-    from rag.surfaces.api_guard import ADMIN_KEYS_ENV
+    if not 1 <= args.workers <= 64:
+        raise RagError("--workers must be between 1 and 64")
+
+
+def share(total: int | float, workers: int, floor: int = 1) -> Any:
+    """One replica's part of a limit: each replica keeps its own counters (no shared store), and
+    connections spread over the replicas, so together they allow about ``total``. 0 stays off."""
+    if not total or workers == 1:
+        return total
+    return total / workers if isinstance(total, float) else max(floor, math.ceil(total / workers))
+
+
+def make_app(args: argparse.Namespace, replica: bool = False):
+    """The app with its configuration; a replica loads the published index before it serves (no
+    build of its own, so never a 503 'loading' from a replica that is up)."""
+    from rag.service import Service, stderr_progress
+    from rag.surfaces.api import ApiConfig, create_app
+    from rag.surfaces.api_backend import Backend
+    from rag.surfaces.api_guard import ADMIN_KEYS_ENV, load_keys
+    from rag.surfaces.api_limits import answer_slots
     from rag.surfaces.roles import Roles
 
+    n = args.workers
     admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
     keys = load_keys(args.keys_file) | admin_keys
     roles = Roles.load(args.roles)
+    burst = args.burst
+    if n > 1 and args.rate_limit:  # each replica gets its part of the default burst (twice the rate) too
+        burst = share(args.burst or max(1, round(2 * args.rate_limit)), n)
+    config = ApiConfig(keys=keys, admin_keys=admin_keys, roles=roles, local_only=not args.allow_no_auth,
+                       rate_limit=share(float(args.rate_limit), n), burst=burst,
+                       max_body=args.max_body, cache_size=args.cache_size,
+                       auth_failures=share(args.auth_failures, n),
+                       answer_slots=args.answer_slots or share(answer_slots(), n),
+                       queue=share(args.queue, n), queue_per_key=args.queue_per_key, body_timeout=args.body_timeout)
+    backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
+                                      store=args.store, progress=stderr_progress, build=not replica),
+                      cache_size=args.cache_size, watch=WATCH_SECONDS)
+    if replica:
+        backend.load()
+    return create_app(backend, config)
+
+
+def worker_app():
+    """The app of one replica (``rag serve --workers N``): uvicorn calls this in each process."""
+    from rag.surfaces.api_h11 import HeadTimeoutH11Protocol
+
+    raw = json.loads(os.environ[WORKER_ENV])
+    args = argparse.Namespace(**{k: Path(v) if k in PATH_OPTIONS and v is not None else v for k, v in raw.items()})
+    HeadTimeoutH11Protocol.seconds = args.header_timeout
+    return make_app(args, replica=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # One thread per OpenMP runtime: the embedder and FAISS spin-wait badly when their threads
+    # compete with the server's own on a small shared machine (measured: 30 ms vs seconds).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import uvicorn
+
+    from rag.indexing.vectors import StoreSpec
+    from rag.surfaces.api_guard import ADMIN_KEYS_ENV, load_keys
+    from rag.surfaces.api_h11 import HeadTimeoutH11Protocol, head_timeout_protocol
+    from rag.surfaces.roles import Roles
+
+    check_options(args)
+    if args.workers > 1 and StoreSpec(args.store).lite:
+        raise RagError("Milvus Lite lets one process open its file: serve it with --workers 1, or put the "
+                       "vectors in a Milvus server (--store milvus:http://host:19530) for replicas")
+    admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
+    keys = load_keys(args.keys_file) | admin_keys
+    roles = Roles.load(args.roles)
+    roles.add_keys(keys - admin_keys, "reader", "configured")
+    roles.add_keys(admin_keys, "admin", "configured admin")
     if not keys and not roles.keys and not is_loopback(args.host):
         if not args.allow_no_auth:
             raise RagError(f"refusing to serve {args.host} without API keys: set RAG_API_KEYS or --keys-file, "
                            "or pass --allow-no-auth to accept that anyone who reaches the port can use it")
         print(f"warning: serving {args.host}:{args.port} with NO authentication (--allow-no-auth)",
               file=sys.stderr, flush=True)
-    config = ApiConfig(keys=keys, admin_keys=admin_keys, roles=roles, local_only=not args.allow_no_auth, rate_limit=args.rate_limit, burst=args.burst, max_body=args.max_body,
-                       cache_size=args.cache_size, auth_failures=args.auth_failures,
-                       answer_slots=args.answer_slots, queue=args.queue, queue_per_key=args.queue_per_key,
-                       body_timeout=args.body_timeout)
-    backend = Backend(lambda: Service(corpus=args.corpus, index=args.index, embedder=args.embedder,
-                                      progress=stderr_progress), cache_size=args.cache_size)
-    app = create_app(backend, config)
-    auth = (roles.describe() if roles.keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH")
-    print(f"serving on http://{args.host}:{args.port} — {auth}; /healthz, /readyz, /docs", file=sys.stderr, flush=True)
     cap = connection_cap(args.max_connections,
                          open_file_limit(args.max_connections + FILES_BESIDES_CONNECTIONS))
     if cap < args.max_connections:
         print(f"warning: the open-file limit allows {cap} connections, not --max-connections "
               f"{args.max_connections}; raise it (ulimit -n) to serve more", file=sys.stderr, flush=True)
+    auth = roles.describe() if roles.keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH"
     # uvicorn wants ::1 without brackets; its access lines are INFO records, silenced at "warning"
-    uvicorn.run(app, host=args.host.strip("[]"), port=args.port, log_level="info" if args.access_log else "warning",
-                access_log=args.access_log,
-                server_header=False, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips,
-                http=head_timeout_protocol(args.header_timeout), timeout_keep_alive=args.keep_alive,
-                limit_concurrency=cap, h11_max_incomplete_event_size=args.max_header_bytes)
+    common = dict(host=args.host.strip("[]"), port=args.port, log_level="info" if args.access_log else "warning",
+                  access_log=args.access_log, server_header=False, proxy_headers=True,
+                  forwarded_allow_ips=args.forwarded_allow_ips, timeout_keep_alive=args.keep_alive,
+                  h11_max_incomplete_event_size=args.max_header_bytes)
+    if args.workers == 1:
+        app = make_app(args)
+        print(f"serving on http://{args.host}:{args.port} — {auth}; /healthz, /readyz, /docs",
+              file=sys.stderr, flush=True)
+        uvicorn.run(app, http=head_timeout_protocol(args.header_timeout), limit_concurrency=cap, **common)
+        return 0
+    update_index(args)  # the writer's turn before the replicas start: they only read
+    os.environ[WORKER_ENV] = json.dumps({k: str(v) if isinstance(v, Path) else v
+                                         for k, v in vars(args).items() if k != "func"})
+    HeadTimeoutH11Protocol.seconds = args.header_timeout
+    print(f"serving on http://{args.host}:{args.port} with {args.workers} workers — {auth}; "
+          "/healthz, /readyz, /docs", file=sys.stderr, flush=True)
+    uvicorn.run("rag.surfaces.api_serve:worker_app", factory=True, workers=args.workers,
+                http=HeadTimeoutH11Protocol, limit_concurrency=share(cap, args.workers), **common)
     return 0
+
+
+def update_index(args: argparse.Namespace) -> None:
+    """Bring the index up to date once, here, before the replicas load it."""
+    from rag.indexing.embedders import make_embedder
+    from rag.indexing.vectors import StoreSpec
+    from rag.service import build_index, default_corpus, default_index, stderr_progress
+
+    build_index(args.corpus or default_corpus(), args.index or default_index(), make_embedder(args.embedder),
+                progress=stderr_progress, vectors=StoreSpec(args.store))

