@@ -62,12 +62,13 @@ def load(url: str, seconds: float, users: int, scratch: Path) -> dict[str, Any]:
 
 
 def worker_rss_mb(server: ServerProcess) -> list[float]:
-    """Resident memory of each process serving (the workers; the parent when there is one)."""
+    """Resident memory of each process that answers: the replicas (children named rag-replica's
+    spawn), or the one server process."""
     import psutil
 
     parent = psutil.Process(server.proc.pid)
-    procs = [p for p in parent.children(recursive=True) if "multiprocessing" not in " ".join(p.cmdline())]
-    return sorted(round(p.memory_info().rss / 2**20, 1) for p in (procs or [parent]))
+    replicas = [p for p in parent.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+    return sorted(round(p.memory_info().rss / 2**20, 1) for p in (replicas or [parent]))
 
 
 def publisher(where: list[str], corpus: Path, stop: threading.Event, every: float, done: list[float]) -> None:

@@ -95,3 +95,18 @@ def test_limits_are_divided_among_the_workers(total, workers, part):
     from rag.surfaces.api_serve import share
 
     assert share(total, workers) == part
+
+
+def test_a_replica_that_dies_is_replaced(service, home, tmp_path):
+    import os
+    import signal
+
+    where = ["--corpus", str(home / "corpus"), "--index", str(home / "index")]
+    with ServerProcess(["--workers", "2", *where], cwd=ROOT, log=tmp_path / "serve.log") as server:
+        before = versions_by_worker(server.url, 2, lambda v: True)
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        after = versions_by_worker(server.url, 2, lambda v: True, deadline=120)
+        assert victim not in after and len(after) == 2
+        assert httpx.post(server.url + "/v1/ask", json={"question": QUESTIONS[0]}, timeout=30).status_code == 200
+    assert "exited with -9; starting another" in (tmp_path / "serve.log").read_text("utf-8")

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
-import json
 import math
 import os
 import sys
@@ -15,7 +15,6 @@ from typing import Any
 from rag.errors import RagError
 
 FILES_BESIDES_CONNECTIONS = 32  # the index, logs, the listening socket… (9 open when serving, measured)
-WORKER_ENV = "RAG_SERVE_WORKER"  # the options, as JSON, for the replicas of --workers N
 WATCH_SECONDS = 1.0  # how often a server looks for an index version published by another process
 PATH_OPTIONS = ("corpus", "index", "roles", "keys_file")
 
@@ -80,6 +79,56 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def head_timeout_protocol(seconds: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with a deadline for each request head: a connection that has not sent
+    a whole head ``seconds`` after it opened, or after its last response, is closed. uvicorn has no
+    such timer: its keep-alive timer stops at the first byte and none runs on a new connection, so a
+    client sending a partial head (or nothing) would hold the connection for ever."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeadTimeoutH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def handle_events(self) -> None:
+            cycle = self.cycle
+            super().handle_events()
+            if self.cycle is not cycle:  # a request head arrived
+                self._disarm()
+
+        def handle_websocket_upgrade(self, event: Any) -> None:
+            self._disarm()
+            super().handle_websocket_upgrade(event)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(seconds, self._expire)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expire(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeadTimeoutH11Protocol
 
 
 def open_file_limit(wanted: int) -> int | None:
@@ -159,14 +208,21 @@ def make_app(args: argparse.Namespace, replica: bool = False):
     return create_app(backend, config)
 
 
-def worker_app():
-    """The app of one replica (``rag serve --workers N``): uvicorn calls this in each process."""
-    from rag.surfaces.api_h11 import HeadTimeoutH11Protocol
+def uvicorn_settings(args: argparse.Namespace, connections: int) -> dict[str, Any]:
+    """uvicorn's settings: the head deadline, connection cap and keep-alive, quiet logs."""
+    # uvicorn wants ::1 without brackets; its access lines are INFO records, silenced at "warning"
+    return dict(host=args.host.strip("[]"), port=args.port, log_level="info" if args.access_log else "warning",
+                access_log=args.access_log, server_header=False, proxy_headers=True,
+                forwarded_allow_ips=args.forwarded_allow_ips, timeout_keep_alive=args.keep_alive,
+                h11_max_incomplete_event_size=args.max_header_bytes,
+                http=head_timeout_protocol(args.header_timeout), limit_concurrency=connections)
 
-    raw = json.loads(os.environ[WORKER_ENV])
-    args = argparse.Namespace(**{k: Path(v) if k in PATH_OPTIONS and v is not None else v for k, v in raw.items()})
-    HeadTimeoutH11Protocol.seconds = args.header_timeout
-    return make_app(args, replica=True)
+
+def replica_server(options: dict[str, Any]):
+    """The app and uvicorn settings of one replica of ``rag serve --workers N`` (in its process)."""
+    args = argparse.Namespace(**{k: Path(v) if k in PATH_OPTIONS and v is not None else v
+                                 for k, v in options.items()})
+    return make_app(args, replica=True), uvicorn_settings(args, share(args.connections, args.workers))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -177,7 +233,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from rag.indexing.vectors import StoreSpec
     from rag.surfaces.api_guard import ADMIN_KEYS_ENV, load_keys
-    from rag.surfaces.api_h11 import HeadTimeoutH11Protocol, head_timeout_protocol
     from rag.surfaces.roles import Roles
 
     check_options(args)
@@ -201,26 +256,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: the open-file limit allows {cap} connections, not --max-connections "
               f"{args.max_connections}; raise it (ulimit -n) to serve more", file=sys.stderr, flush=True)
     auth = roles.describe() if roles.keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH"
-    # uvicorn wants ::1 without brackets; its access lines are INFO records, silenced at "warning"
-    common = dict(host=args.host.strip("[]"), port=args.port, log_level="info" if args.access_log else "warning",
-                  access_log=args.access_log, server_header=False, proxy_headers=True,
-                  forwarded_allow_ips=args.forwarded_allow_ips, timeout_keep_alive=args.keep_alive,
-                  h11_max_incomplete_event_size=args.max_header_bytes)
     if args.workers == 1:
         app = make_app(args)
         print(f"serving on http://{args.host}:{args.port} — {auth}; /healthz, /readyz, /docs",
               file=sys.stderr, flush=True)
-        uvicorn.run(app, http=head_timeout_protocol(args.header_timeout), limit_concurrency=cap, **common)
+        uvicorn.run(app, **uvicorn_settings(args, cap))
         return 0
+    from rag.surfaces.api_replicas import supervise
+
     update_index(args)  # the writer's turn before the replicas start: they only read
-    os.environ[WORKER_ENV] = json.dumps({k: str(v) if isinstance(v, Path) else v
-                                         for k, v in vars(args).items() if k != "func"})
-    HeadTimeoutH11Protocol.seconds = args.header_timeout
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "func"}
     print(f"serving on http://{args.host}:{args.port} with {args.workers} workers — {auth}; "
           "/healthz, /readyz, /docs", file=sys.stderr, flush=True)
-    uvicorn.run("rag.surfaces.api_serve:worker_app", factory=True, workers=args.workers,
-                http=HeadTimeoutH11Protocol, limit_concurrency=share(cap, args.workers), **common)
-    return 0
+    return supervise(args.workers, {**options, "connections": cap}, args.host.strip("[]"), args.port)
 
 
 def update_index(args: argparse.Namespace) -> None:
