@@ -348,3 +348,29 @@ def test_a_question_its_structure_answers_is_answered_without_embedding(service,
                            ("第12条讲了什么?", "item")):
         assert service.ask(question).kind == kind and not calls, question
     assert "市城管执法局" in service.ask("燃气安全由谁牵头?").answer and calls  # a topic needs the search
+
+
+def test_a_scoped_search_in_an_hnsw_store_is_exact_and_stays_exact_after_an_update(monkeypatch):
+    """Filtered to one document's rows, the HNSW graph finds few of their true neighbours; a small
+    scope is searched exactly instead, from the index's own vectors, also after rows move."""
+    from rag.indexing import vectors as v
+
+    monkeypatch.setattr(v, "FLAT_LIMIT", 1000)
+    monkeypatch.setattr(v, "HNSW_EF_SEARCH", 16)  # a shallow graph search, so that only exactness passes
+    rng = np.random.default_rng(11)
+    matrix = rng.standard_normal((3000, 64)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    store = v.FaissStore.build(matrix)
+    assert store.hnsw
+
+    def check(rows: np.ndarray, ids_of) -> None:
+        query = matrix[rows[3]] + 0.3 * rng.standard_normal(64).astype(np.float32)
+        found, sims = store.search(query, 10, v.Scope(frozenset({"d"}), ids_of(rows)))
+        order = np.argsort(-(matrix[rows] @ query), kind="stable")[:10]
+        assert found == ids_of(rows[order]).tolist()
+        assert np.allclose(sims, (matrix[rows] @ query)[order], atol=1e-5)
+
+    check(np.arange(2000, 2060), lambda r: r)
+    store.delete_rows(range(0, 500))  # the first 500 rows go: the others move up by 500
+    store.renumber({r: r - 500 for r in range(500, 3000)})
+    check(np.arange(2000, 2060), lambda r: r - 500)
