@@ -399,11 +399,45 @@ class Service:
         return canonical, rows
 
 
-def stderr_progress(stage: str, done: int, total: int) -> None:
-    """Progress on stderr: a line redrawn in place on a terminal, the last count elsewhere."""
-    if stage.startswith("rebuilding"):
-        print(stage, file=sys.stderr, flush=True)
-    elif stage == "embedding" and sys.stderr.isatty():
-        print(f"\rembedding {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-    elif stage == "embedding" and done == total:
-        print(f"embedded {total} chunks", file=sys.stderr, flush=True)
+class StderrProgress:
+    """Progress on stderr: the embedding's count, rate and ETA, redrawn in place on a terminal and a
+    line every LOG_EVERY seconds elsewhere (a log); rebuild notices as they come."""
+
+    LOG_EVERY = 30.0
+
+    def __init__(self) -> None:
+        self._start = self._logged = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in ("embedding", "indexed"):
+            print(stage, file=sys.stderr, flush=True)  # a rebuild, a version not loaded yet
+        if stage != "embedding":
+            return
+        now = time.monotonic()
+        if done == 0 or not self._start:  # a new run (the cache reports 0 before its first batch)
+            self._start = self._logged = now
+        elapsed = now - self._start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        line = f"embedding {done}/{total} chunks, {rate:.1f}/s"
+        if done < total and rate > 0:
+            line += f", about {_duration((total - done) / rate)} left"
+        if sys.stderr.isatty():
+            print(f"\r{line}\033[K", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        elif done >= total:
+            print(f"embedded {total} chunks in {_duration(elapsed)} ({rate:.1f}/s)", file=sys.stderr, flush=True)
+        elif now - self._logged >= self.LOG_EVERY:
+            self._logged = now
+            print(line, file=sys.stderr, flush=True)
+        if done >= total:
+            self._start = 0.0
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+stderr_progress = StderrProgress()

@@ -321,7 +321,7 @@ def test_text2vec_backend_with_a_real_model_answers_seed_questions(tmp_path, hom
         make_embedder(f"text2vec:{tmp_path / 'nope'}")
 
 
-def test_the_embedding_cache_embeds_each_text_once_in_order_of_length(tmp_path):
+def test_the_embedding_cache_embeds_each_text_once_in_document_order(tmp_path):
     from rag.indexing.store import EmbeddingCache
 
     seen: list[list[str]] = []
@@ -334,7 +334,7 @@ def test_the_embedding_cache_embeds_each_text_once_in_order_of_length(tmp_path):
     texts = ["长一些的句子", "短", "长一些的句子", "中等长度", "短"]
     out = cache.embed(texts, embed, batch=2)
     assert out.shape == (5, 4)
-    assert seen == [["短", "中等长度"], ["长一些的句子"]]  # duplicates embedded once, short ones first
+    assert seen == [["长一些的句子", "短"], ["中等长度"]]  # duplicates embedded once, in the order they come
     assert cache.embed(texts, embed).shape == (5, 4) and len(seen) == 2  # all cached now
 
 
@@ -374,3 +374,17 @@ def test_a_scoped_search_in_an_hnsw_store_is_exact_and_stays_exact_after_an_upda
     store.delete_rows(range(0, 500))  # the first 500 rows go: the others move up by 500
     store.renumber({r: r - 500 for r in range(500, 3000)})
     check(np.arange(2000, 2060), lambda r: r - 500)
+
+
+def test_embedding_progress_shows_a_rate_and_a_time_left(capsys, monkeypatch):
+    from rag import service as svc
+
+    clock = iter([100.0, 110.0, 120.0])
+    monkeypatch.setattr(svc.time, "monotonic", lambda: next(clock))
+    progress = svc.StderrProgress()
+    progress.LOG_EVERY = 5.0
+    progress("embedding", 0, 600)
+    progress("embedding", 200, 600)  # 200 in 10 s: 20/s, 400 left: 20 s
+    progress("embedding", 600, 600)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["embedding 200/600 chunks, 20.0/s, about 20 s left", "embedded 600 chunks in 20 s (30.0/s)"]

@@ -176,10 +176,12 @@ class EmbeddingCache:
         progress: Callable[[int, int], None] | None = None, batch: int = 32,
     ) -> np.ndarray:
         keys = [self.key(t) for t in texts]
-        # each text once (the first of equal texts), in order of length: a batch of similar lengths
-        # pads little
+        # each text once (the first of equal texts), in document order: sorting by length measured no
+        # faster here, and mixed lengths keep the progress line's rate and ETA true
         first = {k: i for i, k in reversed(list(enumerate(keys))) if k not in self._vectors}
-        missing = sorted(first.values(), key=lambda i: (len(texts[i]), i))
+        missing = sorted(first.values())
+        if progress and missing:
+            progress(0, len(missing))
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             vectors = embed([texts[i] for i in part])
