@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    service.watch()  # index versions another process publishes (rag index, an API replica) are picked up
     gate = chatview.Gate(active=2, waiting=args.queue_size)
     auth = chatview.Login(roles) if roles.logins else None  # failed logins are limited
     desk = Desk(service, args.feedback, gate, auth)

@@ -110,3 +110,18 @@ def test_a_replica_that_dies_is_replaced(service, home, tmp_path):
         assert victim not in after and len(after) == 2
         assert httpx.post(server.url + "/v1/ask", json={"question": QUESTIONS[0]}, timeout=30).status_code == 200
     assert "exited with -9; starting another" in (tmp_path / "serve.log").read_text("utf-8")
+
+
+def test_a_replica_socket_says_tcp_so_that_answers_are_not_held_back_by_nagle():
+    """asyncio sets TCP_NODELAY only on sockets whose protocol is TCP; with 0 every answer on a
+    keep-alive connection waited for a delayed ACK (~40 ms)."""
+    import socket
+
+    from rag.surfaces.api_replicas import reuse_port_socket
+
+    sock = reuse_port_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+    finally:
+        sock.close()
