@@ -128,8 +128,13 @@ def _previous(store: IndexStore, embedder: Embedder) -> tuple[VectorStore, dict[
 def writer_lock(index: Path) -> Iterator[None]:
     """One writer at a time for an index folder, across processes (``rag index``, the replicas of
     ``rag serve --workers N``, the web chat): an exclusive lock on ``index/.writer.lock``."""
-    index.mkdir(parents=True, exist_ok=True)
-    with open(index / ".writer.lock", "a+b") as handle:
+    try:
+        index.mkdir(parents=True, exist_ok=True)
+        handle = open(index / ".writer.lock", "a+b")  # noqa: SIM115 - closed below
+    except OSError:  # a read-only index (a replica's mount): nobody writes here, an up-to-date one is read
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

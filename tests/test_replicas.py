@@ -125,3 +125,20 @@ def test_a_replica_socket_says_tcp_so_that_answers_are_not_held_back_by_nagle():
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
     finally:
         sock.close()
+
+
+def test_the_writer_lock_excludes_a_second_writer_and_leaves_a_read_only_index_readable(tmp_path):
+    import fcntl
+
+    from rag.service import writer_lock
+
+    with writer_lock(tmp_path / "index"):
+        with open(tmp_path / "index" / ".writer.lock", "a+b") as other, pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what another process's writer would meet
+    with open(tmp_path / "index" / ".writer.lock", "a+b") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again afterwards
+    (tmp_path / "file").write_text("x")
+    ran = []
+    with writer_lock(tmp_path / "file" / "index"):  # cannot be created: as on a read-only mount
+        ran.append(True)
+    assert ran == [True]
