@@ -1,8 +1,8 @@
 """``rag serve --workers N``: N server processes on one port, each with a listening socket of its own
-(SO_REUSEPORT), so that the kernel spreads new connections evenly over them. (uvicorn's own
-``--workers`` shares one socket, and the process that wakes first accepts every pending connection:
-eight keep-alive clients all landed on one of two workers, at half the throughput of a single one.)
-A replica that dies is replaced; this process only watches them and holds the port."""
+(SO_REUSEPORT), so that the kernel spreads new connections over them by their addresses, rather than
+one shared socket that whichever process wakes first drains (asyncio accepts a whole backlog at a
+time). Each replica builds its app in its own process after the writer's update. A replica that dies
+is replaced; this process only watches them and holds the port."""
 
 from __future__ import annotations
 
