@@ -124,13 +124,7 @@ def run(seconds: float, clients: int, work: Path) -> dict[str, Any]:
             rows.append(row)
             progress(f"replicas: {label}: {row['answers_per_s']:.1f} answers/s, p50 {row['p50_ms']:.1f} ms, "
                      f"p95 {row['p95_ms']:.1f} ms, {row['errors']} errors")
-    return {"rows": rows, "cpus": _cpus()}
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
+    return {"rows": rows, "cpus": os.cpu_count() or 1}
 
 
 def table(result: dict[str, Any]) -> str:

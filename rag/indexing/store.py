@@ -212,8 +212,7 @@ class EmbeddingCache:
 
 def make_faiss_index(vectors: np.ndarray):
     """A FAISS index of ``vectors`` with row ids 0…n-1 (flat up to FLAT_LIMIT, HNSW above), and its setting."""
-    store = FaissStore(vectors.shape[1], FaissStore._empty(vectors.shape[1], hnsw=len(vectors) > FLAT_LIMIT))
-    store.add_rows(np.arange(len(vectors), dtype=np.int64), vectors)
+    store = FaissStore.build(vectors, hnsw=len(vectors) > FLAT_LIMIT)  # this module's limit (tests lower it)
     return store.index, store.describe()
 
 

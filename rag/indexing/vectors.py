@@ -34,6 +34,7 @@ HNSW_EF_SEARCH = 2048
 EXACT_SCOPE = 20_000  # a scoped search over at most this many rows of an HNSW store is exact: the graph,
 # filtered to one document's rows, finds a tenth of their true neighbours (docs/STORES.md)
 STORE_ENV = "RAG_STORE"
+SERVER_SCHEMES = ("http://", "https://", "tcp://")  # a Milvus server; anything else is a Lite file
 
 Layout = dict[str, dict[str, Any]]  # document -> {"first": row, "count": rows, "signature": …}
 
@@ -167,9 +168,10 @@ class FaissStore:
         self.index.construct_rev_map()
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> FaissStore:
-        """A store of ``vectors`` with ids 0…n-1: flat up to FLAT_LIMIT rows, HNSW above."""
-        store = cls(vectors.shape[1], cls._empty(vectors.shape[1], hnsw=len(vectors) > FLAT_LIMIT))
+    def build(cls, vectors: np.ndarray, hnsw: bool | None = None) -> FaissStore:
+        """A store of ``vectors`` with ids 0…n-1: flat up to FLAT_LIMIT rows, HNSW above (or as ``hnsw`` says)."""
+        hnsw = len(vectors) > FLAT_LIMIT if hnsw is None else hnsw
+        store = cls(vectors.shape[1], cls._empty(vectors.shape[1], hnsw=hnsw))
         store.add_rows(np.arange(len(vectors), dtype=np.int64), vectors)
         return store
 
@@ -253,7 +255,7 @@ class StoreSpec:
                            f"not {text!r}")
         uri, _, self.collection = text[len("milvus:"):].partition("#")
         self.kind = "milvus"
-        if uri.startswith(("http://", "https://", "tcp://")):
+        if uri.startswith(SERVER_SCHEMES):
             self.uri = uri
         elif uri.endswith(".db"):
             self.uri = str(Path(uri).expanduser().resolve())
@@ -263,7 +265,7 @@ class StoreSpec:
 
     @property
     def lite(self) -> bool:
-        return self.kind == "milvus" and not self.uri.startswith(("http://", "https://", "tcp://"))
+        return self.kind == "milvus" and not self.uri.startswith(SERVER_SCHEMES)
 
     def collection_for(self, embedder: str, root: Path) -> str:
         """The collection: as given after '#', else one per index folder and embedder (two indexes,
@@ -400,10 +402,11 @@ class MilvusStore:
         rows, sims = [], []
         for hit in found:
             pk = int(hit["pk"])
-            place = self._where.get(pk >> ROW_BITS << ROW_BITS)
-            if place is None or (pk & ((1 << ROW_BITS) - 1)) >= place[1]:
+            offset = pk & ((1 << ROW_BITS) - 1)
+            place = self._where.get(pk - offset)
+            if place is None or offset >= place[1]:
                 continue  # a row of another version (a writer elsewhere is mid-update)
-            rows.append(place[0] + (pk & ((1 << ROW_BITS) - 1)))
+            rows.append(place[0] + offset)
             sims.append(float(hit["distance"]))
         return rows, sims
 

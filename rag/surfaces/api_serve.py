@@ -177,20 +177,30 @@ def share(total: int | float, workers: int, floor: int = 1) -> Any:
     return total / workers if isinstance(total, float) else max(floor, math.ceil(total / workers))
 
 
-def make_app(args: argparse.Namespace, replica: bool = False):
-    """The app with its configuration; a replica loads the published index before it serves (no
-    build of its own, so never a 503 'loading' from a replica that is up)."""
-    from rag.service import Service, stderr_progress
-    from rag.surfaces.api import ApiConfig, create_app
-    from rag.surfaces.api_backend import Backend
+def load_access(args: argparse.Namespace):
+    """Admin keys, all keys, and the role file with those keys added (as the app adds them)."""
     from rag.surfaces.api_guard import ADMIN_KEYS_ENV, load_keys
-    from rag.surfaces.api_limits import answer_slots
     from rag.surfaces.roles import Roles
 
-    n = args.workers
     admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
     keys = load_keys(args.keys_file) | admin_keys
     roles = Roles.load(args.roles)
+    roles.add_keys(keys - admin_keys, "reader", "configured")
+    roles.add_keys(admin_keys, "admin", "configured admin")
+    return admin_keys, keys, roles
+
+
+def make_app(args: argparse.Namespace, replica: bool = False, access=None):
+    """The app with its configuration (``access``: load_access's, read here when not given); a
+    replica loads the published index before it serves (no build of its own, so never a 503
+    'loading' from a replica that is up)."""
+    from rag.service import Service, stderr_progress
+    from rag.surfaces.api import ApiConfig, create_app
+    from rag.surfaces.api_backend import Backend
+    from rag.surfaces.api_limits import answer_slots
+
+    n = args.workers
+    admin_keys, keys, roles = access or load_access(args)
     burst = args.burst
     if n > 1 and args.rate_limit:  # each replica gets its part of the default burst (twice the rate) too
         burst = share(args.burst or max(1, round(2 * args.rate_limit)), n)
@@ -232,18 +242,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from rag.indexing.vectors import StoreSpec
-    from rag.surfaces.api_guard import ADMIN_KEYS_ENV, load_keys
-    from rag.surfaces.roles import Roles
 
     check_options(args)
     if args.workers > 1 and StoreSpec(args.store).lite:
         raise RagError("Milvus Lite lets one process open its file: serve it with --workers 1, or put the "
                        "vectors in a Milvus server (--store milvus:http://host:19530) for replicas")
-    admin_keys = load_keys(variable=ADMIN_KEYS_ENV)
-    keys = load_keys(args.keys_file) | admin_keys
-    roles = Roles.load(args.roles)
-    roles.add_keys(keys - admin_keys, "reader", "configured")
-    roles.add_keys(admin_keys, "admin", "configured admin")
+    access = load_access(args)
+    _, keys, roles = access
     if not keys and not roles.keys and not is_loopback(args.host):
         if not args.allow_no_auth:
             raise RagError(f"refusing to serve {args.host} without API keys: set RAG_API_KEYS or --keys-file, "
@@ -257,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
               f"{args.max_connections}; raise it (ulimit -n) to serve more", file=sys.stderr, flush=True)
     auth = roles.describe() if roles.keys else "no auth (loopback)" if is_loopback(args.host) else "NO AUTH"
     if args.workers == 1:
-        app = make_app(args)
+        app = make_app(args, access=access)
         print(f"serving on http://{args.host}:{args.port} — {auth}; /healthz, /readyz, /docs",
               file=sys.stderr, flush=True)
         uvicorn.run(app, **uvicorn_settings(args, cap))
