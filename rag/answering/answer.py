@@ -234,6 +234,17 @@ class Answerer:
         return [self.items[key] for key, _ in rank_items(hits, self.items, query.retrieval_text, content, self.idf,
                                                           self.titles.lookup(query.retrieval_text))]
 
+    def named_task(self, query: Query) -> Item | None:
+        """The one task whose whole title the question carries, when its text also holds every
+        other content word of the question; None when no task or several are named so, or the
+        question says more (「烟花爆竹企业的安责险」 names 烟花爆竹 but asks about insurance)."""
+        text = query.retrieval_text
+        named = [key for key in self.titles.lookup(text) if title_match(text, self.items[key]) == 1.0]
+        if len(named) != 1:
+            return None
+        item = self.items[named[0]]
+        return item if support(Turn.of(query, []).content, item.text) == 1.0 else None
+
     def _support(self, content: str, evidence: str) -> float:
         """IDF-weighted support, for choosing between evidence; the refusal gates use the plain
         share of bigrams, which typos and everyday words do not push down as hard."""

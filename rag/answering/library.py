@@ -77,6 +77,7 @@ from rag.answering.rules import (
     TASK_COUNT,
     THESE_TASKS,
     TICKET_WORDS,
+    TITLED_KINDS,
     WHICH_ITEM,
     YEAR_SLOT,
 )
@@ -527,12 +528,22 @@ class Library:
             kind = query.kind if query.kind in FACT_KINDS else "item"
             query = replace(query, path=path, item=item.number, section=None, kind=kind)
         query = replace(resolve_follow_up(query, history), text=text)
-        query = self._narrowed(view, query, history)
+        query = self._titled(view, self._narrowed(view, query, history))
         docs = frozenset({view.doc.id}) if self.many else None
         hits = [] if query.refusal else LazyHits(
             lambda: self.retriever.search(query.retrieval_text, k=SEARCH_K, docs=docs))
         answer = view.answerer.answer(query, hits)
         return self._named(answer, view.doc, scope.note)
+
+    @staticmethod
+    def _titled(view: View, query):
+        """「燃气安全由谁牵头」: a lead, units or deadline question that names one task by its whole
+        title, and says nothing that task's text does not, is about that task as if it gave its
+        number: the document's structure answers it, without embedding the question."""
+        if query.item is not None or query.refusal or query.kind not in TITLED_KINDS:
+            return query
+        item = view.answerer.named_task(query)
+        return query if item is None else replace(query, path=item.path, item=item.number, section=None)
 
     @staticmethod
     def _narrowed(view: View, query, history: list[dict[str, Any]]):

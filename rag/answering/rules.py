@@ -621,6 +621,8 @@ RESOLVED_BY_DOCUMENT = ("item", "section")
 # asks about one task's fields
 FACT_KINDS = ("lead", "units", "deadline", "count")
 
+TITLED_KINDS = ("lead", "units", "deadline")  # asks a task's structure answers once its title names it
+
 FOLLOW_KINDS = (*FACT_KINDS, "fact", "item")  # asks that need a task to be about
 
 # What makes a question a follow-up: a pointer back, an opening or closing that continues, words of
