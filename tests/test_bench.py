@@ -102,3 +102,14 @@ def test_recipe_retrieves_the_chunk_a_question_is_copied_from(small_recipe):
     assert len(hits) == 3
     assert hits[0].text == target
     assert CORPUS.read_text("utf-8")[hits[0].start :].startswith(target)
+
+
+def test_the_cold_build_bench_reads_what_rag_index_prints(service, capsys):
+    """bench.cold_build times ``rag index`` in a subprocess and reads the chunks it embedded and its
+    own seconds from the summary line: the line it parses is the one the command prints."""
+    from bench.cold_build import REPORTED
+    from rag.surfaces.cli import main
+
+    assert main(["index", "--corpus", str(service.corpus), "--index", str(service.index)]) == 0
+    found = REPORTED.search(capsys.readouterr().out)
+    assert found and int(found.group(1)) == 0 and float(found.group(2)) >= 0  # up to date: nothing embedded

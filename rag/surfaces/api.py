@@ -8,7 +8,6 @@ Keys, limits and body size live in api_guard.py and api_limits.py; the answer ca
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import logging
@@ -307,11 +306,3 @@ def create_app(backend: Backend, config: ApiConfig | None = None) -> FastAPI:
 
     return app
 
-
-# -- rag serve -------------------------------------------------------------------------------------
-def add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    from rag.surfaces.api_serve import add_arguments, cmd_serve
-
-    p = sub.add_parser("serve", parents=[common], help="run the HTTP API (FastAPI + uvicorn)")
-    add_arguments(p)
-    p.set_defaults(func=cmd_serve)

@@ -284,3 +284,9 @@ def update_index(args: argparse.Namespace) -> None:
 
     build_index(args.corpus or default_corpus(), args.index or default_index(), make_embedder(args.embedder),
                 progress=stderr_progress, vectors=StoreSpec(args.store))
+
+
+def add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP API (FastAPI + uvicorn)")
+    add_arguments(p)
+    p.set_defaults(func=cmd_serve)
