@@ -131,7 +131,7 @@ def build_phase(size: int, work: Path, real_embed: bool, seed: int = 0) -> dict[
     else:
         vectors, name = random_unit_vectors(size, seed), RANDOM_NAME
     t["vectors_s"] = time.perf_counter() - start
-    chunks = [Chunk(f"syn#{i}", c.doc, "item", c.number, c.section, c.title, c.text, c.text)
+    chunks = [Chunk(f"syn#{i}", c.doc, "item", c.number, c.section, c.title, c.text, c.text, c.doc, str(c.number))
               for i, c in enumerate(corpus.clauses)]
     digest = hashlib.sha256(f"synthetic:{size}:{seed}".encode()).hexdigest()
     progress(f"scale {size:,}: writing the index (FAISS, BM25, chunks)")
@@ -187,7 +187,7 @@ def item_ranking_cost(size: int, retriever, questions: list[dict]) -> dict[str, 
     items = {}
     for n, (_title, text) in enumerate(documents(generate(size))):
         doc = read_text(text, f"syn{n}")
-        items.update({(doc.title, it.number): it for it in doc.items})
+        items.update({(doc.title, str(it.number)): it for it in doc.items})  # as the chunks name them
     titles = TitleIndex(items)
     times = []
     for q in questions:
@@ -272,7 +272,8 @@ def serve_phase(size: int, work: Path, built: dict[str, Any], compare: bool) -> 
         out["index_search"][other_kind] = {"p50": percentile(other_times, 0.5),
                                            "p95": percentile(other_times, 0.95), "build_s": other_build}
         out["hnsw_recall"] = {"@10": recall(approx, exact, min(10, depth)), f"@{depth}": recall(approx, exact, depth)}
-        hnsw = other if kind == "flat" else index
+        # the product's HNSW sits inside an id map (its row ids): the graph's settings are on the inner index
+        hnsw = other if kind == "flat" else faiss.downcast_index(index.index) if hasattr(index, "id_map") else index
         default_ef = hnsw.hnsw.efSearch
         sweep = []
         for ef in EF_SWEEP:
