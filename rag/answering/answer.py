@@ -104,8 +104,7 @@ class Turn:
 
     @classmethod
     def of(cls, query: Query, hits: list[Hit]) -> Turn:
-        content = content_text(query.retrieval_text,
-                               [*query.departments, *query.unit_mentions, *_cue_words(query)])
+        content = question_content(query)
         # The refusal gates also leave out everyday words the corpus never uses but has a term for
         # (网上 → 网络): the term, searched in their place, is what evidence can support.
         gate = content_text(content, list(query.stand_ins)) if query.stand_ins else content
@@ -243,7 +242,7 @@ class Answerer:
         if len(named) != 1:
             return None
         item = self.items[named[0]]
-        return item if support(Turn.of(query, []).content, item.text) == 1.0 else None
+        return item if support(question_content(query), item.text) == 1.0 else None
 
     def _support(self, content: str, evidence: str) -> float:
         """IDF-weighted support, for choosing between evidence; the refusal gates use the plain
@@ -704,6 +703,11 @@ def title_quote(doc: Document) -> str:
     if doc.title in doc.text:
         return doc.title
     return next(line.strip() for line in doc.text.splitlines() if line.strip())
+
+
+def question_content(query: Query) -> str:
+    """What the question is about: its words less the departments it names and its lead/units cue."""
+    return content_text(query.retrieval_text, [*query.departments, *query.unit_mentions, *_cue_words(query)])
 
 
 def _cue_words(query: Query) -> list[str]:
