@@ -339,14 +339,18 @@ def test_the_embedding_cache_embeds_each_text_once_in_document_order(tmp_path):
 
 
 def test_a_question_its_structure_answers_is_answered_without_embedding(service, monkeypatch):
-    """A department's tasks, a section, a task by number or by its whole title: the search (and the
-    question's embedding) runs only when an answer reads its hits."""
+    """A department's tasks, a section, a task by number, by its whole title, or, for its lead or
+    units, by part of its title with words its text alone holds: the search (and the question's
+    embedding) runs only when an answer reads its hits."""
     retriever = service.state.retriever
     real, calls = retriever.query_vector, []
     monkeypatch.setattr(retriever, "query_vector", lambda text: calls.append(text) or real(text))
     for question, kind, says in (("市应急局负责哪些工作?", "department", "第26条"), ("第四部分包括哪些条目?", "section", "第13条"),
                                  ("第12条讲了什么?", "item", "第12条"), ("燃气安全由谁牵头?", "lead", "市城管执法局"),
-                                 ("烟花爆竹的责任单位有哪些?", "units", "市供销社")):
+                                 ("烟花爆竹的责任单位有哪些?", "units", "市供销社"),
+                                 # part of a title, and words only that task's text holds clearly the most of
+                                 ("道路交通安全整治是哪个部门牵头?", "lead", "市交通运输局"),
+                                 ("旅游景区的安全是谁牵头?", "lead", "市旅游文广局")):
         answer = service.ask(question)
         assert answer.kind == kind and says in answer.answer and not calls, question
     # A topic in other words, or a title named beside what another task is about, needs the search:

@@ -19,6 +19,7 @@ from rag.answering.citations import clauses as _clauses
 from rag.answering.citations import label as _label
 from rag.answering.citations import shown_name
 from rag.answering.evidence import (
+    TextIndex,
     TitleIndex,
     bigrams,
     content_text,
@@ -51,10 +52,13 @@ from rag.answering.rules import (
     MEMBERSHIP,
     META_CUES,
     MIN_SUPPORT,
+    NAMED_MARGIN,
+    NAMED_SUPPORT,
     NUMBER_CUE,
     QUOTED_TITLE,
     RANK_PENALTY,
     SECTION_LIST_CUE,
+    SUPPORTED_KINDS,
     TASKS_ASKED,
     TIME_UNITS,
     TITLE_CUE,
@@ -130,6 +134,7 @@ class Answerer:
         self.idf = idf_weights(passages)
         self.listings = Listings(docs)
         self.titles = TitleIndex(self.items)
+        self.texts = TextIndex(self.items)
         self.phraser = phraser
 
     # -- entry -------------------------------------------------------------------------------
@@ -234,15 +239,28 @@ class Answerer:
                                                           self.titles.lookup(query.retrieval_text))]
 
     def named_task(self, query: Query) -> Item | None:
-        """The one task whose whole title the question carries, when its text also holds every
-        other content word of the question; None when no task or several are named so, or the
-        question says more (「烟花爆竹企业的安责险」 names 烟花爆竹 but asks about insurance)."""
+        """The one task the question is about without searching: the task whose whole title it
+        carries, when that task's text also holds every other content word of the question (「烟花
+        爆竹企业的安责险」 names 烟花爆竹 but asks about insurance); or, asked for a lead or units,
+        the task whose text holds clearly the most of it and part of whose title it names
+        (「危化品安全谁牵头」). None when no task or several are named so."""
         text = query.retrieval_text
         named = [key for key in self.titles.lookup(text) if title_match(text, self.items[key]) == 1.0]
-        if len(named) != 1:
+        if len(named) == 1:
+            item = self.items[named[0]]
+            if support(question_content(query), item.text) == 1.0:
+                return item
+        return self._best_supported(query) if query.kind in SUPPORTED_KINDS else None
+
+    def _best_supported(self, query: Query) -> Item | None:
+        best = self.texts.best(question_content(query), self.idf)
+        if not best:
             return None
-        item = self.items[named[0]]
-        return item if support(question_content(query), item.text) == 1.0 else None
+        (share, key), runner_up = best[0], best[1][0] if len(best) > 1 else 0.0
+        item = self.items[key]
+        if share >= NAMED_SUPPORT and share - runner_up > NAMED_MARGIN and title_match(query.retrieval_text, item) > 0:
+            return item
+        return None
 
     def _support(self, content: str, evidence: str) -> float:
         """IDF-weighted support, for choosing between evidence; the refusal gates use the plain
