@@ -134,7 +134,6 @@ class Answerer:
         self.idf = idf_weights(passages)
         self.listings = Listings(docs)
         self.titles = TitleIndex(self.items)
-        self.texts = TextIndex(self.items)
         self.phraser = phraser
 
     # -- entry -------------------------------------------------------------------------------
@@ -251,6 +250,11 @@ class Answerer:
             if support(question_content(query), item.text) == 1.0:
                 return item
         return self._best_supported(query) if query.kind in SUPPORTED_KINDS else None
+
+    @functools.cached_property
+    def texts(self) -> TextIndex:
+        """Built on the first lead or units question, not for every document of a library."""
+        return TextIndex(self.items)
 
     def _best_supported(self, query: Query) -> Item | None:
         best = self.texts.best(question_content(query), self.idf)

@@ -171,7 +171,8 @@ class TextIndex:
             if (rows := self._postings.get(g)) is not None:
                 held[rows] += 1.0 if weights is None else weights.get(g, unknown)
         total = _mass(grams, weights)
-        top = np.argsort(-held, kind="stable")[:n]
+        top = np.argpartition(-held, n)[:n] if len(held) > n else np.arange(len(held))
+        top = top[np.argsort(-held[top], kind="stable")]
         return [(float(held[i]) / total, self._keys[i]) for i in top]
 
 
