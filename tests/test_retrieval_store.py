@@ -348,7 +348,7 @@ def test_a_question_its_structure_answers_is_answered_without_embedding(service,
     for question, kind, says in (("市应急局负责哪些工作?", "department", "第26条"), ("第四部分包括哪些条目?", "section", "第13条"),
                                  ("第12条讲了什么?", "item", "第12条"), ("燃气安全由谁牵头?", "lead", "市城管执法局"),
                                  ("烟花爆竹的责任单位有哪些?", "units", "市供销社"),
-                                 # part of a title, and words only that task's text holds clearly the most of
+                                 # part of a title, with words that task's text holds clearly more of than any other task's
                                  ("道路交通安全整治是哪个部门牵头?", "lead", "市交通运输局"),
                                  ("旅游景区的安全是谁牵头?", "lead", "市旅游文广局")):
         answer = service.ask(question)

@@ -242,7 +242,7 @@ class Answerer:
         carries, when that task's text also holds every other content word of the question (「烟花
         爆竹企业的安责险」 names 烟花爆竹 but asks about insurance); or, asked for a lead or units,
         the task whose text holds clearly the most of it and part of whose title it names
-        (「危化品安全谁牵头」). None when no task or several are named so."""
+        (「道路交通安全整治是哪个部门牵头」: 交通运输). None when no task or several are named so."""
         text = query.retrieval_text
         named = [key for key in self.titles.lookup(text) if title_match(text, self.items[key]) == 1.0]
         if len(named) == 1:
