@@ -171,6 +171,7 @@ def test_a_slot_change_or_a_correction_restates_the_last_question(service):
 
 @pytest.mark.parametrize(("name", "bar"), [("blind6.jsonl", 0.94), ("blind7.jsonl", 0.96), ("blind8.jsonl", 0.94),
                                            ("blind9.jsonl", 0.96), ("blind10.jsonl", 0.96), ("blind11.jsonl", 0.94), ("blind12.jsonl", 0.93), ("blind13.jsonl", 0.93),
+                                           ("blind14.jsonl", 0.96),
                                            ("conversations2.jsonl", 0.96)])
 def test_helpdesk_sets_keep_their_level(service, name, bar):
     cases = load_cases(ROOT / "eval" / name)
