@@ -243,26 +243,26 @@ class Answerer:
         爆竹企业的安责险」 names 烟花爆竹 but asks about insurance); or, asked for a lead or units,
         the task whose text holds clearly the most of it and part of whose title it names
         (「道路交通安全整治是哪个部门牵头」: 交通运输). None when no task or several are named so."""
-        text = query.retrieval_text
+        text, content = query.retrieval_text, question_content(query)
         named = [key for key in self.titles.lookup(text) if title_match(text, self.items[key]) == 1.0]
         if len(named) == 1:
             item = self.items[named[0]]
-            if support(question_content(query), item.text) == 1.0:
+            if support(content, item.text) == 1.0:
                 return item
-        return self._best_supported(query) if query.kind in SUPPORTED_KINDS else None
+        return self._best_supported(text, content) if query.kind in SUPPORTED_KINDS else None
 
     @functools.cached_property
     def texts(self) -> TextIndex:
         """Built on the first lead or units question, not for every document of a library."""
         return TextIndex(self.items)
 
-    def _best_supported(self, query: Query) -> Item | None:
-        best = self.texts.best(question_content(query), self.idf)
+    def _best_supported(self, text: str, content: str) -> Item | None:
+        best = self.texts.best(content, self.idf)
         if not best:
             return None
         (share, key), runner_up = best[0], best[1][0] if len(best) > 1 else 0.0
         item = self.items[key]
-        if share >= NAMED_SUPPORT and share - runner_up > NAMED_MARGIN and title_match(query.retrieval_text, item) > 0:
+        if share >= NAMED_SUPPORT and share - runner_up > NAMED_MARGIN and title_match(text, item) > 0:
             return item
         return None
 

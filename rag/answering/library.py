@@ -538,8 +538,9 @@ class Library:
     @staticmethod
     def _titled(view: View, query):
         """「燃气安全由谁牵头」: a lead, units or deadline question that names one task by its whole
-        title, and says nothing that task's text does not, is about that task as if it gave its
-        number: the document's structure answers it, without embedding the question."""
+        title, and says nothing that task's text does not (or a lead or units question that the
+        task's text supports clearly best, `Answerer.named_task`), is about that task as if it gave
+        its number: the document's structure answers it, without embedding the question."""
         if query.item is not None or query.refusal or query.kind not in TITLED_KINDS:
             return query
         item = view.answerer.named_task(query)
