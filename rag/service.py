@@ -6,6 +6,7 @@ so a re-index never disturbs requests already running.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import functools
@@ -181,8 +182,11 @@ def _build_index(
     docs, directory = corpus_read.docs, corpus_read.directory
     per_doc = {d.id: chunk_document(d) for d in docs}
     chunks = [c for d in docs for c in per_doc[d.id]]
-    tokenizer = _tokenizer_for(docs, directory)
-    tokens = [tokenizer(c.embed_text) for c in chunks]
+    # the words for BM25 (jieba: most of a second to load, all of it one core) are cut while the
+    # embedder, which releases the GIL, fills the other core
+    lexical = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25-words")
+    words = lexical.submit(lambda: [_tokenizer_for(docs, directory)(c.embed_text) for c in chunks])
+    lexical.shutdown(wait=False)
     cache = store.cache(embedder.name, embedder.dim)
     report = (lambda done, total: progress("embedding", done, total)) if progress else None
     documents, first = {}, 0
@@ -195,7 +199,8 @@ def _build_index(
     fresh = [d for d in documents if d not in kept]  # added or changed: their rows are (re)made
     texts = [c.embed_text for d in fresh for c in per_doc[d]]
     missing = len({cache.key(t) for t in texts} - set(cache._vectors))
-    vectors = cache.embed(texts, embedder.embed_passages, progress=report)
+    vectors = cache.embed(texts, embedder.embed_passages, progress=report, batch=getattr(embedder, "passage_batch", 32))
+    tokens = words.result()
     if previous is None and spec.kind == "faiss":
         full = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
         at = 0
