@@ -24,10 +24,10 @@ def checks(results: dict[str, Any], kinds: dict[str, dict[str, Any]]) -> list[tu
     out.append(("Our answer accuracy ahead of the recipe's evidence@5, overall and on every kind",
                 not behind and not level, detail))
     lat = results["duel"]["latency_ms"]
-    limit = 1.5 * lat["recipe_retrieval"]["p50"]
-    out.append(("Our p50 answer latency ≤ 1.5× the recipe's pure retrieval p50", lat["ours_answer"]["p50"] <= limit,
-                f"{ms(lat['ours_answer']['p50'])} vs 1.5 × {ms(lat['recipe_retrieval']['p50'])} = {ms(limit)}"))
     ours, recipe = lat["ours_answer"], lat["recipe_retrieval"]
+    limit = 1.5 * recipe["p50"]
+    out.append(("Our p50 answer latency ≤ 1.5× the recipe's pure retrieval p50", ours["p50"] <= limit,
+                f"{ms(ours['p50'])} vs 1.5 × {ms(recipe['p50'])} = {ms(limit)}"))
     out.append(("A full answer for the price of bare retrieval: our p50 ≤ 1.0× the recipe's retrieval p50",
                 ours["p50"] <= recipe["p50"],
                 f"p50 {ms(ours['p50'])} vs {ms(recipe['p50'])} ({ours['p50'] / recipe['p50']:.2f}×); mean "

@@ -121,8 +121,8 @@ class ModelFile:
         every = [blob[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         pieces = dict(zip(reversed(every), range(n - 1, -1, -1), strict=True))
         pieces.pop(b"", None)  # equal pieces: the first id wins, as in e5.c's hash table
-        if pieces.get(blob[bounds[unk] : bounds[unk + 1]]) == unk:
-            del pieces[blob[bounds[unk] : bounds[unk + 1]]]
+        if pieces.get(every[unk]) == unk:
+            del pieces[every[unk]]
         self.tokenizer = Tokenizer(pieces, array("f", scores.tobytes()), unk, float(scores.min()) - 10.0,
                                    int(np.max(np.diff(offsets))), normalise)
         (count,), at = struct.unpack_from("<i", buf, at), at + 4

